@@ -36,6 +36,19 @@ int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode)
 	return -EAGAIN;
 }
 
+int path_check_no_symlinks_in_root(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS,
+	};
+	int fd = sys_openat2(rootfd, path, &how);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 const char *path_split(const char *path, char *parent, size_t n)
 {
 	size_t len = strlen(path);

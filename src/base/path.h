@@ -17,6 +17,10 @@
 /* Open path inside rootfd. flags as for openat (O_CLOEXEC is added). */
 int path_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
 
+/* 0 when path resolves inside rootfd without following any symlink,
+ * -ELOOP when a symlink is on the way, other negative errno otherwise. */
+int path_check_no_symlinks_in_root(int rootfd, const char *path);
+
 /* Create every missing directory of path inside rootfd (mkdir -p), returning an
  * O_PATH|O_DIRECTORY fd of the last one. */
 int path_mkdir_in_root(int rootfd, const char *path, mode_t mode);
