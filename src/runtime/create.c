@@ -412,6 +412,41 @@ static void create_cleanup(struct create_ctx *c, bool failed)
 		close(c->sock);
 }
 
+/* The device rules for the cgroup: the config's, then (as runc does) the
+ * devices every container gets: mknod of any node (using one still needs
+ * r/w), the default /dev nodes, ptys, and the nodes in linux.devices. Later
+ * rules win, so a config's blanket deny does not hide /dev/null. */
+static const struct rt_device_rule default_rules[] = {
+	{ true, 'c', -1, -1, "m" },  { true, 'b', -1, -1, "m" },  { true, 'c', 1, 3, "rwm" },
+	{ true, 'c', 1, 5, "rwm" },  { true, 'c', 1, 7, "rwm" },  { true, 'c', 1, 8, "rwm" },
+	{ true, 'c', 1, 9, "rwm" },  { true, 'c', 5, 0, "rwm" },  { true, 'c', 5, 1, "rwm" },
+	{ true, 'c', 5, 2, "rwm" },  { true, 'c', 136, -1, "rwm" },
+};
+
+static int add_default_device_rules(struct rt_spec *s)
+{
+	struct rt_resources *res = &s->resources;
+	size_t n = res->n_devices + ARRAY_SIZE(default_rules) + s->n_devices;
+	struct rt_device_rule *rules = calloc(n, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < res->n_devices; i++)
+		rules[k++] = res->devices[i];
+	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
+		rules[k++] = default_rules[i];
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const struct rt_device *d = &s->devices[i];
+		if (d->type == 'p')
+			continue;
+		rules[k++] = (struct rt_device_rule){ true, d->type == 'u' ? 'c' : d->type, d->major, d->minor, "rwm" };
+	}
+	free(res->devices);
+	res->devices = rules;
+	res->n_devices = k;
+	return 0;
+}
+
 static int create_steps(struct create_ctx *c, struct berr *err)
 {
 	const struct rt_create_opts *o = c->o;
@@ -427,6 +462,8 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 	if (o->console_socket && (c->console = rt_console_connect(o->console_socket, err)) < 0)
 		return c->console;
 	if ((r = make_state_dir(c, err)) < 0)
+		return r;
+	if ((r = add_default_device_rules(c->spec)) < 0)
 		return r;
 	if ((r = rt_cgroup_create(NULL, c->cgpath, &c->spec->resources, &c->cg, err)) < 0)
 		return r;

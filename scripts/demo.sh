@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make demo: build a busybox root filesystem, run a container from it with
+# berth-runtime and show what the container sees: its own hostname, its own
+# PID 1, its user, its capabilities and its cgroup limits. Cleans up after.
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+rt="$here/$build/berth-runtime"
+[ -x "$rt" ] || { echo "demo: $rt not built (run make build)" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo: containers need root: re-running with sudo" >&2
+	exec sudo "$0" "$@"
+fi
+
+work=$(mktemp -d /tmp/berth-demo.XXXXXX)
+state="$work/state"
+id="berth-demo-$$"
+cleanup() {
+	"$rt" --root "$state" delete --force "$id" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== making a busybox root filesystem (from Debian's busybox-static)"
+"$here/tests/integration/make-rootfs.sh" "$work/bundle/rootfs"
+
+echo "== writing config.json (berth-runtime spec), then: hostname, 64 MiB memory, 32 pids, half a CPU"
+(cd "$work/bundle" && "$rt" spec)
+script='
+echo "hostname:       $(hostname)"
+echo "PID 1 is:       $(cat /proc/1/comm) (this shell is PID $$)"
+echo "user:           $(id)"
+echo "capabilities:   $(grep CapEff /proc/self/status)"
+echo "memory limit:   $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"
+echo "pids limit:     $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max)"
+echo "network:        $(ls /sys/class/net | tr "\n" " ")"
+echo "processes:"; ps
+echo "root is read-only:"; touch /x 2>&1 || true
+'
+jq --arg script "$script" '
+  .process.terminal = false
+  | .process.args = ["sh", "-c", $script]
+  | .hostname = "berth-demo"
+  | .linux.resources += {memory: {limit: 67108864}, pids: {limit: 32}, cpu: {quota: 50000, period: 100000}}
+' "$work/bundle/config.json" > "$work/bundle/config.json.new"
+mv "$work/bundle/config.json.new" "$work/bundle/config.json"
+
+echo "== berth-runtime run"
+"$rt" --root "$state" run --bundle "$work/bundle" "$id"
+echo "== exit status $?; cleaning up"
