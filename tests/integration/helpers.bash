@@ -317,3 +317,21 @@ fail() {
 	echo "$@" >&2
 	return 1
 }
+
+# copy_host_binary BIN ROOTFS: copy a host program and the shared libraries
+# it loads into ROOTFS (for tools busybox lacks, such as ipcmk).
+copy_host_binary() {
+	local bin lib root=$2
+	bin=$(command -v "$1") || return 1
+	mkdir -p "$root/usr/bin"
+	cp -L "$bin" "$root/usr/bin/"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# ns_inode PID TYPE: the inode of a process's namespace (e.g. "net:[4026531840]").
+ns_inode() {
+	readlink "/proc/$1/ns/$2"
+}
