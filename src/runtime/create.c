@@ -86,14 +86,27 @@ static int init_oom_score(const struct rt_process *p, struct berr *err)
 	return r < 0 ? berr_set(err, BERR_INVALID, -r, "setting oom_score_adj to %s", v) : 0;
 }
 
+static int init_cgroupns(struct berr *err)
+{
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "creating cgroup namespace");
+	return 0;
+}
+
 static int init_setup(struct create_ctx *c, char **ret_path, int *ret_status, struct berr *err)
 {
 	const struct rt_spec *s = c->spec;
-	int r = rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, err);
-	if (r < 0)
+	int r;
+	/* Moving a task between cgroups costs an RCU grace period per v1
+	 * hierarchy (milliseconds), so the runtime does it while we build the
+	 * filesystem; we wait for its ACK only before anything that must
+	 * happen inside the cgroup: forking hooks, and the cgroup namespace,
+	 * whose root is the cgroup we are in when it is made. A cgroup2 mount
+	 * in a new cgroup namespace needs that namespace before mounting. */
+	bool cgns = ns_new(s, RT_NS_CGROUP);
+	bool early = cgns && c->cg && rt_cgroup_get_mode(c->cg) == RT_CGROUP_V2;
+	if (early && ((r = rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, err)) < 0 || (r = init_cgroupns(err)) < 0))
 		return r;
-	if (ns_new(s, RT_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "creating cgroup namespace");
 	if (setsid() < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "setsid");
 	umask(0);
@@ -102,8 +115,12 @@ static int init_setup(struct create_ctx *c, char **ret_path, int *ret_status, st
 				   .userns = s->ns[RT_NS_USER].present, .new_cgroupns = ns_new(s, RT_NS_CGROUP) };
 	if (has_mnt && (r = rt_mount_prepare(&mc, err)) < 0)
 		return r;
+	if (!early && (r = rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, err)) < 0)
+		return r;
 	if ((r = rt_sync_send(c->child_sock, RT_SYNC_HOOKS, 0, NULL, -EBADF)) < 0 ||
 	    (r = rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, err)) < 0)
+		return r;
+	if (cgns && !early && (r = init_cgroupns(err)) < 0)
 		return r;
 	_cleanup_json_ json_t *hs = json_pack("{s:s,s:s,s:s,s:i,s:s}", "ociVersion", "1.1.0", "id", c->o->id, "status",
 					      "created", "pid", (int)getpid(), "bundle", c->bundle);
