@@ -1,6 +1,7 @@
 /* util.c - see util.h. */
 #include "util.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -93,7 +94,9 @@ int safe_atoi64(const char *s, int64_t *ret)
 int safe_atou64(const char *s, uint64_t *ret)
 {
 	char *end;
-	if (!s || !*s || *s == '-')
+	/* strtoull() skips leading blanks and then negates "-1" into
+	 * UINT64_MAX, so a sign hidden behind a blank must be refused too. */
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -216,6 +219,8 @@ int mkdir_p(const char *path, mode_t mode)
 	int r = str_copy(buf, sizeof(buf), path);
 	if (r < 0)
 		return r;
+	if (!*buf)
+		return -ENOENT; /* as mkdir(""); also keeps the loop below inside the string */
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;
@@ -224,8 +229,16 @@ int mkdir_p(const char *path, mode_t mode)
 			return -errno;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(buf, mode) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		/* EEXIST also comes from a file of that name: not a success. */
+		struct stat st;
+		if (stat(buf, &st) < 0)
+			return -errno;
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+	}
 	return 0;
 }
 
