@@ -133,10 +133,12 @@ int rt_container_start(const char *root, const char *id, struct berr *err)
 		return berr_set(err, BERR_CONFLICT, 0, "cannot start an already running container");
 	char fifo[PATH_MAX];
 	snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, id);
-	_cleanup_close_ int ffd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* The pidfd first: once the fifo is open the process may run and exit
+	 * at once, and must still be recognised as ours. */
 	_cleanup_close_ int pfd = pidfd_of(st);
+	_cleanup_close_ int ffd = pfd < 0 ? -EBADF : open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (ffd < 0 || pfd < 0)
-		return berr_set(err, BERR_CONFLICT, ffd < 0 ? errno : -pfd, "cannot start container %s", id);
+		return berr_set(err, BERR_CONFLICT, pfd < 0 ? -pfd : errno, "cannot start container %s", id);
 	if ((r = wait_fifo(ffd, pfd, err)) < 0)
 		return r;
 	unlink(fifo);

@@ -63,13 +63,15 @@ int rt_process_find_exec(const struct rt_process *p, char **ret_path, int *ret_s
 	const char *name = p->args[0];
 	if (strchr(name, '/')) {
 		int r = check_exec(name);
+		/* Go's lower-case error texts, as runc prints them. */
 		if (r == -ENOENT || r == -ENOTDIR) {
 			*ret_status = 127;
-			return berr_set(err, BERR_NOT_FOUND, ENOENT, "exec: \"%s\": stat %s", name, name);
+			return berr_set(err, BERR_NOT_FOUND, 0, "exec: \"%s\": stat %s: %s", name, name,
+					r == -ENOENT ? "no such file or directory" : "not a directory");
 		}
 		if (r < 0) {
 			*ret_status = 126;
-			return berr_set(err, BERR_FORBIDDEN, -r, "exec: \"%s\"", name);
+			return berr_set(err, BERR_FORBIDDEN, 0, "exec: \"%s\": permission denied", name);
 		}
 		*ret_path = strdup(name);
 		return *ret_path ? 0 : -ENOMEM;
