@@ -202,9 +202,9 @@ int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t l
 	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
+	/* No fsync: this gives atomicity (old or new content), not durability;
+	 * callers that must survive power loss use SQLite. */
 	int r = write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
 	close(fd);
 	if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
 		r = -errno;

@@ -37,7 +37,8 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 int read_fd_all(int fd, char **ret, size_t *ret_len);
 /* Write data to an existing file (O_WRONLY|O_TRUNC unless append). */
 int write_file_at(int dirfd, const char *path, const char *data, size_t len, bool append);
-/* Write via a temporary file and rename(2), so readers see old or new, never half. */
+/* Write via a temporary file and rename(2), so readers see old or new, never
+ * half. Not fsync'ed: atomic, not durable. */
 int write_file_atomic_at(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len); /* exact; -EPIPE on early EOF */
