@@ -16,8 +16,26 @@
 #include "base/util.h"
 #include "runtime/spec.h"
 
-/* berr_set() appends strerror(errnum) to every message. */
-#define EINVAL_SUFFIX ": Invalid argument"
+/* Whatever berr_set() adds after the message for EINVAL (the strerror text,
+ * or nothing): the convention belongs to err.c, the wording to spec.c. */
+static const char *einval_suffix(void)
+{
+	static char suffix[64];
+	struct berr e = { 0 };
+	berr_set(&e, BERR_INVALID, EINVAL, "x");
+	assert_non_null(e.msg);
+	snprintf(suffix, sizeof(suffix), "%s", e.msg + 1);
+	berr_clear(&e);
+	return suffix;
+}
+
+static void assert_msg(const struct berr *err, const char *want)
+{
+	_cleanup_free_ char *full = NULL;
+	assert_true(asprintf(&full, "%s%s", want, einval_suffix()) > 0);
+	assert_non_null(err->msg);
+	assert_string_equal(err->msg, full);
+}
 
 #define CAP(c) (UINT64_C(1) << (c))
 
@@ -354,7 +372,7 @@ static void test_invalid(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(invalid_cases); i++) {
 		_cleanup_free_ char *name = NULL, *want = NULL;
 		assert_true(asprintf(&name, "invalid/%s", invalid_cases[i].file) > 0);
-		assert_true(asprintf(&want, "config.json: %s" EINVAL_SUFFIX, invalid_cases[i].msg) > 0);
+		assert_true(asprintf(&want, "config.json: %s%s", invalid_cases[i].msg, einval_suffix()) > 0);
 		size_t len;
 		_cleanup_free_ char *buf = read_data(name, &len);
 		_cleanup_berr_ struct berr err = { 0 };
@@ -509,13 +527,13 @@ static void test_process_parse(void **state)
 	json_auto_t *bad = json_loads("{\"cwd\": \"/\"}", 0, NULL);
 	struct rt_process untouched = { .cwd = (char *)"sentinel" };
 	assert_int_equal(rt_process_parse(bad, "process.json", &untouched, &err), -EINVAL);
-	assert_string_equal(err.msg, "process.json.args: must not be empty" EINVAL_SUFFIX);
+	assert_msg(&err, "process.json.args: must not be empty");
 	assert_string_equal(untouched.cwd, "sentinel");
 	berr_clear(&err);
 
 	json_auto_t *arr = json_loads("[]", 0, NULL);
 	assert_int_equal(rt_process_parse(arr, "process.json", &untouched, &err), -EINVAL);
-	assert_string_equal(err.msg, "process.json: expected an object" EINVAL_SUFFIX);
+	assert_msg(&err, "process.json: expected an object");
 }
 
 static void test_free_null(void **state)
