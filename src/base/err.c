@@ -63,7 +63,8 @@ int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt
 	if (vasprintf(&base, fmt, ap) < 0)
 		base = NULL;
 	char *full = NULL;
-	if (base && errnum) {
+	/* "Invalid argument" tells a user nothing the message does not. */
+	if (base && errnum && errnum != EINVAL) {
 		if (asprintf(&full, "%s: %s", base, strerror(errnum)) < 0)
 			full = NULL;
 		free(base);

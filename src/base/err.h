@@ -34,8 +34,9 @@ struct berr {
 const char *berr_kind_to_string(enum berr_kind k);
 
 /* Record an error. Returns -errnum (or -EIO when errnum is 0) so callers can
- * write `return berr_set(err, ...)`. err may be NULL. When errnum != 0 the
- * strerror text is appended after ": ". */
+ * write `return berr_set(err, ...)`. err may be NULL. When errnum != 0 (and
+ * is not EINVAL, whose text adds nothing) the strerror text is appended
+ * after ": ". */
 _printf_(4, 5) int berr_set(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, ...);
 int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, va_list ap);
 

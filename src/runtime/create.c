@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "../base/log.h"
+#include "../base/path.h"
 #include "../base/util.h"
 #include "../common/json.h"
 #include "cgroup.h"
@@ -35,6 +36,7 @@ struct create_ctx {
 	int child_sock;  /* the children's end */
 	int console;     /* connected console socket, or -EBADF */
 	int state_dir;   /* O_PATH of <root>/<id> */
+	int fifo;        /* O_PATH of <root>/<id>/exec.fifo */
 	sigset_t mask;   /* signal mask to restore before execve */
 	pid_t stage1, init;
 	int pty_master;
@@ -145,11 +147,20 @@ static int init_setup(struct create_ctx *c, char **ret_path, int *ret_status, st
 /* Block until `start` opens the fifo's read side. */
 static int init_wait_start(struct create_ctx *c)
 {
-	int fd = RETRY_EINTR(openat(c->state_dir, "exec.fifo", O_WRONLY | O_CLOEXEC));
+	/* Reopen the fifo through our own fd table: in a user namespace the
+	 * state directory (0700, host root) is out of reach, the fifo itself
+	 * was chowned to the container's root. Without a /proc in the
+	 * container, fall back to the directory. */
+	char self[32];
+	path_fd_proc(c->fifo, self);
+	int fd = RETRY_EINTR(open(self, O_WRONLY | O_CLOEXEC));
+	if (fd < 0 && errno == ENOENT)
+		fd = RETRY_EINTR(openat(c->state_dir, "exec.fifo", O_WRONLY | O_CLOEXEC));
 	if (fd < 0)
 		return -errno;
 	int r = write_all(fd, "0", 1);
 	close(fd);
+	close(c->fifo);
 	close(c->state_dir);
 	return r;
 }
@@ -335,6 +346,22 @@ static int resolve_paths(struct create_ctx *c, struct berr *err)
 	return 0;
 }
 
+/* The host ids of the container's root when it has a user namespace. */
+static bool container_root_ids(const struct rt_spec *s, uid_t *uid, gid_t *gid)
+{
+	if (!s->ns[RT_NS_USER].present)
+		return false;
+	*uid = 0;
+	*gid = 0;
+	for (size_t i = 0; i < s->n_uid_mappings; i++)
+		if (s->uid_mappings[i].container_id == 0)
+			*uid = s->uid_mappings[i].host_id;
+	for (size_t i = 0; i < s->n_gid_mappings; i++)
+		if (s->gid_mappings[i].container_id == 0)
+			*gid = s->gid_mappings[i].host_id;
+	return true;
+}
+
 static int make_state_dir(struct create_ctx *c, struct berr *err)
 {
 	const char *root = c->o->root;
@@ -354,6 +381,13 @@ static int make_state_dir(struct create_ctx *c, struct berr *err)
 	_cleanup_close_ int dfd = openat(rfd, c->o->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || mkfifoat(dfd, "exec.fifo", 0600) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "creating exec.fifo");
+	c->fifo = openat(dfd, "exec.fifo", O_PATH | O_CLOEXEC);
+	if (c->fifo < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "opening exec.fifo");
+	uid_t uid;
+	gid_t gid;
+	if (container_root_ids(c->spec, &uid, &gid) && fchownat(dfd, "exec.fifo", uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "chown of exec.fifo");
 	_cleanup_free_ char *cfg = json_dumps(c->spec->raw, JSON_COMPACT);
 	int r = cfg ? write_file_atomic_at(dfd, "config.json", cfg, strlen(cfg), 0600) : -ENOMEM;
 	return r < 0 ? berr_set(err, BERR_INTERNAL, -r, "saving config.json") : 0;
@@ -423,6 +457,8 @@ static void create_cleanup(struct create_ctx *c, bool failed)
 	rt_spec_free(c->spec);
 	if (c->state_dir >= 0)
 		close(c->state_dir);
+	if (c->fifo >= 0)
+		close(c->fifo);
 	if (c->console >= 0)
 		close(c->console);
 	if (c->sock >= 0)
@@ -492,7 +528,7 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 int rt_container_create(const struct rt_create_opts *o, struct rt_created *ret, struct berr *err)
 {
 	struct create_ctx c = { .o = o, .sock = -EBADF, .child_sock = -EBADF, .console = -EBADF,
-				.state_dir = -EBADF, .pty_master = -EBADF };
+				.state_dir = -EBADF, .fifo = -EBADF, .pty_master = -EBADF };
 	if (o->sigmask)
 		c.mask = *o->sigmask;
 	else
