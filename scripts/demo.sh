@@ -37,9 +37,10 @@ echo "network:        $(ls /sys/class/net | tr "\n" " ")"
 echo "processes:"; ps
 echo "root is read-only:"; touch /x 2>&1 || true
 '
-jq --arg script "$script" '
+printf '%s' "$script" > "$work/bundle/rootfs/demo.sh"
+jq '
   .process.terminal = false
-  | .process.args = ["sh", "-c", $script]
+  | .process.args = ["sh", "/demo.sh"]
   | .hostname = "berth-demo"
   | .linux.resources += {memory: {limit: 67108864}, pids: {limit: 32}, cpu: {quota: 50000, period: 100000}}
 ' "$work/bundle/config.json" > "$work/bundle/config.json.new"
