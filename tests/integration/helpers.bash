@@ -161,9 +161,9 @@ ct_run() {
 	run rt run --bundle "$BUNDLE" "$CT_ID" </dev/null
 }
 
-# ct_start CMD...: run CMD in a new detached container; its stdout and stderr
-# go to $TEST_DIR/$CT_ID.out. Fails the test if the container is not running.
-ct_start() {
+# ct_detach CMD...: run CMD in a new detached container; its stdout and
+# stderr go to $TEST_DIR/$CT_ID.out.
+ct_detach() {
 	new_id
 	set_cgroup_path "$CT_ID"
 	set_args "$@"
@@ -172,7 +172,11 @@ ct_start() {
 		cat "$TEST_DIR/$CT_ID.out" >&2
 		return 1
 	}
-	wait_status "$CT_ID" running
+}
+
+# ct_start CMD...: ct_detach, then fail the test unless the container runs.
+ct_start() {
+	ct_detach "$@" && wait_status "$CT_ID" running
 }
 
 # ct_status ID: the status field of `state ID` ("" when state fails).
