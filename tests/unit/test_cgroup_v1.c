@@ -321,7 +321,7 @@ static void test_bad_device_rule(void **state)
 	struct rt_cgroup *cg = NULL;
 	assert_int_equal(rt_cgroup_create(f->root, "/berth/c1", &res, &cg, &err), -EINVAL);
 	assert_int_equal(err.kind, BERR_INVALID);
-	assert_string_equal(err.msg, "device rule 1: bad type 'x': Invalid argument");
+	assert_string_equal(err.msg, "device rule 1: bad type 'x'");
 }
 
 static void test_enter_pids_freeze(void **state)

@@ -232,12 +232,12 @@ static void test_swap_errors(void **state)
 	struct rt_resources low = { .has_mem_limit = true, .mem_limit = 2000, .has_mem_swap = true, .mem_swap = 1000 };
 	assert_int_equal(rt_cgroup_update(cg, &low, &err), -EINVAL);
 	assert_int_equal(err.kind, BERR_INVALID);
-	assert_string_equal(err.msg, "memory+swap limit 1000 is below the memory limit 2000: Invalid argument");
+	assert_string_equal(err.msg, "memory+swap limit 1000 is below the memory limit 2000");
 	berr_clear(&err);
 	put(dir, "memory.max", "max\n");
 	struct rt_resources nolimit = { .has_mem_swap = true, .mem_swap = 1000 };
 	assert_int_equal(rt_cgroup_update(cg, &nolimit, &err), -EINVAL);
-	assert_string_equal(err.msg, "memory swap limit 1000 needs a memory limit: Invalid argument");
+	assert_string_equal(err.msg, "memory swap limit 1000 needs a memory limit");
 	assert_string_equal(get(dir, "memory.swap.max"), "");
 }
 
@@ -284,13 +284,13 @@ static void test_unified_errors(void **state)
 {
 	struct fx *f = *state;
 	expect_unified_error(f, json_pack("{s:s}", "../cgroup.procs", "1"),
-			     "linux.resources.unified: invalid key '../cgroup.procs': Invalid argument");
+			     "linux.resources.unified: invalid key '../cgroup.procs'");
 	expect_unified_error(f, json_pack("{s:s}", "a/b", "1"),
-			     "linux.resources.unified: invalid key 'a/b': Invalid argument");
+			     "linux.resources.unified: invalid key 'a/b'");
 	expect_unified_error(f, json_pack("{s:s}", "..", "1"),
-			     "linux.resources.unified: invalid key '..': Invalid argument");
+			     "linux.resources.unified: invalid key '..'");
 	expect_unified_error(f, json_pack("{s:i}", "memory.high", 5),
-			     "linux.resources.unified.memory.high: expected a string: Invalid argument");
+			     "linux.resources.unified.memory.high: expected a string");
 	char msg[512];
 	snprintf(msg, sizeof(msg), "writing 'v' to %s/berth/u/no.such: No such file or directory", f->root);
 	expect_unified_error(f, json_pack("{s:s}", "no.such", "v"), msg);

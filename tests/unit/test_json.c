@@ -105,13 +105,13 @@ static void test_string(void **state)
 	assert_int_equal(json_opt_string(doc, "s", "w", &s, &err), 0);
 	assert_string_equal(s, "str");
 	assert_int_equal(json_opt_string(doc, "i", "process.user", &s, &err), -EINVAL);
-	assert_err(&err, "process.user.i: expected a string: Invalid argument");
+	assert_err(&err, "process.user.i: expected a string");
 	assert_string_equal(s, "str");
 	/* Empty or no where: just the key. */
 	assert_int_equal(json_opt_string(doc, "b", "", &s, &err), -EINVAL);
-	assert_err(&err, "b: expected a string: Invalid argument");
+	assert_err(&err, "b: expected a string");
 	assert_int_equal(json_opt_string(doc, "b", NULL, &s, &err), -EINVAL);
-	assert_err(&err, "b: expected a string: Invalid argument");
+	assert_err(&err, "b: expected a string");
 }
 
 static void test_bool(void **state)
@@ -124,9 +124,9 @@ static void test_bool(void **state)
 	assert_int_equal(json_opt_bool(doc, "missing", "w", &b, &err), 0);
 	assert_false(b);
 	assert_int_equal(json_opt_bool(doc, "s", "w", &b, &err), -EINVAL);
-	assert_err(&err, "w.s: expected true or false: Invalid argument");
+	assert_err(&err, "w.s: expected true or false");
 	assert_int_equal(json_opt_bool(doc, "i", "w", &b, &err), -EINVAL);
-	assert_err(&err, "w.i: expected true or false: Invalid argument");
+	assert_err(&err, "w.i: expected true or false");
 }
 
 static void test_ints(void **state)
@@ -140,9 +140,9 @@ static void test_ints(void **state)
 	assert_int_equal(json_opt_int64(doc, "missing", "w", &i, &err), 0);
 	assert_true(i == INT64_MAX);
 	assert_int_equal(json_opt_int64(doc, "r", "w", &i, &err), -EINVAL);
-	assert_err(&err, "w.r: expected an integer: Invalid argument");
+	assert_err(&err, "w.r: expected an integer");
 	assert_int_equal(json_opt_int64(doc, "s", "w", &i, &err), -EINVAL);
-	assert_err(&err, "w.s: expected an integer: Invalid argument");
+	assert_err(&err, "w.s: expected an integer");
 
 	uint64_t u = 0;
 	assert_int_equal(json_opt_uint64(doc, "u", "w", &u, &err), 0);
@@ -150,9 +150,9 @@ static void test_ints(void **state)
 	assert_int_equal(json_opt_uint64(doc, "n", "w", &u, &err), 0);
 	assert_true(u == 7);
 	assert_int_equal(json_opt_uint64(doc, "i", "w", &u, &err), -EINVAL);
-	assert_err(&err, "w.i: expected a non-negative integer: Invalid argument");
+	assert_err(&err, "w.i: expected a non-negative integer");
 	assert_int_equal(json_opt_uint64(doc, "r", "w", &u, &err), -EINVAL);
-	assert_err(&err, "w.r: expected a non-negative integer: Invalid argument");
+	assert_err(&err, "w.r: expected a non-negative integer");
 	assert_true(u == 7);
 }
 
@@ -166,10 +166,10 @@ static void test_strv(void **state)
 	assert_int_equal(strv_length(v), 2);
 	assert_string_equal(v[1], "b");
 	assert_int_equal(json_opt_strv(doc, "vbad", "process.args", &v, &err), -EINVAL);
-	assert_err(&err, "process.args.vbad[1]: expected a string: Invalid argument");
+	assert_err(&err, "process.args.vbad[1]: expected a string");
 	assert_int_equal(strv_length(v), 2); /* the earlier value survives */
 	assert_int_equal(json_opt_strv(doc, "s", "w", &v, &err), -EINVAL);
-	assert_err(&err, "w.s: expected an array of strings: Invalid argument");
+	assert_err(&err, "w.s: expected an array of strings");
 
 	/* An empty array is an empty strv, not NULL. */
 	_cleanup_json_ json_t *e = json_pack("{s:[]}", "x");
@@ -193,9 +193,9 @@ static void test_object_array(void **state)
 	assert_null(o);
 	assert_null(a);
 	assert_int_equal(json_opt_object(doc, "a", "linux", &o, &err), -EINVAL);
-	assert_err(&err, "linux.a: expected an object: Invalid argument");
+	assert_err(&err, "linux.a: expected an object");
 	assert_int_equal(json_opt_array(doc, "o", "linux", &a, &err), -EINVAL);
-	assert_err(&err, "linux.o: expected an array: Invalid argument");
+	assert_err(&err, "linux.o: expected an array");
 	assert_null(o);
 	assert_null(a);
 
@@ -210,7 +210,7 @@ static void test_first_error_wins(void **state)
 	int64_t i;
 	assert_int_equal(json_opt_bool(doc, "s", "first", &b, &err), -EINVAL);
 	assert_int_equal(json_opt_int64(doc, "s", "second", &i, &err), -EINVAL);
-	assert_err(&err, "first.s: expected true or false: Invalid argument");
+	assert_err(&err, "first.s: expected true or false");
 }
 
 static void test_dump(void **state)
