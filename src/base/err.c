@@ -1,6 +1,7 @@
 /* err.c - see err.h. */
 #include "err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ int berr_code(const struct berr *err)
 	return -err->errnum;
 }
 
-int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, va_list ap)
+static int setv(struct berr *err, enum berr_kind kind, int errnum, bool append, const char *fmt, va_list ap)
 {
 	if (errnum < 0)
 		errnum = -errnum;
@@ -64,7 +65,7 @@ int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt
 		base = NULL;
 	char *full = NULL;
 	/* "Invalid argument" tells a user nothing the message does not. */
-	if (base && errnum && errnum != EINVAL) {
+	if (base && errnum && append && errnum != EINVAL) {
 		if (asprintf(&full, "%s: %s", base, strerror(errnum)) < 0)
 			full = NULL;
 		free(base);
@@ -77,11 +78,25 @@ int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt
 	return berr_code(err);
 }
 
+int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, va_list ap)
+{
+	return setv(err, kind, errnum, true, fmt, ap);
+}
+
 int berr_set(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = berr_setv(err, kind, errnum, fmt, ap);
+	int r = setv(err, kind, errnum, true, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int berr_set_msg(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = setv(err, kind, errnum, false, fmt, ap);
 	va_end(ap);
 	return r;
 }

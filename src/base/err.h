@@ -40,6 +40,10 @@ const char *berr_kind_to_string(enum berr_kind k);
 _printf_(4, 5) int berr_set(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, ...);
 int berr_setv(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, va_list ap);
 
+/* Like berr_set, but never appends the strerror text: for messages that
+ * already say what happened ("container x does not exist"). */
+_printf_(4, 5) int berr_set_msg(struct berr *err, enum berr_kind kind, int errnum, const char *fmt, ...);
+
 /* Prepend "context: " to an existing message. Returns the error's -errno. */
 _printf_(2, 3) int berr_prefix(struct berr *err, const char *fmt, ...);
 

@@ -72,7 +72,7 @@ static int load_with_status(const char *root, const char *id, struct rt_state **
 	int r = rt_state_load(root, id, ret, err);
 	if (r == -ENOENT) {
 		berr_clear(err);
-		return berr_set(err, BERR_NOT_FOUND, ENOENT, "container %s does not exist", id);
+		return berr_set_msg(err, BERR_NOT_FOUND, ENOENT, "container %s does not exist", id);
 	}
 	if (r < 0)
 		return r;
@@ -115,7 +115,7 @@ static int wait_fifo(int fifo, int pidfd, struct berr *err)
 			return berr_set(err, BERR_INTERNAL, 0, "container init closed exec.fifo without starting");
 		}
 		if (p[1].revents & POLLIN)
-			return berr_set(err, BERR_CONFLICT, ESRCH, "container init is dead");
+			return berr_set_msg(err, BERR_CONFLICT, ESRCH, "container init is dead");
 	}
 	return berr_set(err, BERR_UNAVAILABLE, ETIMEDOUT, "container init did not answer on exec.fifo");
 }
@@ -199,11 +199,27 @@ static int kill_and_wait(const struct rt_state *st, struct rt_cgroup *cg)
 	return 0;
 }
 
+/* A state dir without state.json is what a create killed half-way leaves. */
+static int delete_partial(const char *root, const char *id, struct berr *err)
+{
+	_cleanup_close_ int dfd = rt_state_dir_open(root, id, NULL);
+	if (dfd < 0 || faccessat(dfd, "state.json", F_OK, 0) == 0)
+		return 0;
+	_cleanup_close_ int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = rfd < 0 ? -errno : rm_rf_at(rfd, id);
+	if (r < 0)
+		return berr_set(err, BERR_INTERNAL, -r, "removing the partial state of %s", id);
+	berr_clear(err);
+	return 1;
+}
+
 int rt_container_delete(const char *root, const char *id, bool force, struct berr *err)
 {
 	_cleanup_state_ struct rt_state *st = NULL;
 	enum rt_status s;
 	int r = load_with_status(root, id, &st, &s, err);
+	if (r < 0 && force && delete_partial(root, id, err) == 1)
+		return 0;
 	if (r < 0)
 		return r;
 	if ((s == RT_STATUS_RUNNING || s == RT_STATUS_PAUSED) && !force)

@@ -175,7 +175,11 @@ static _noreturn_ void init_main(struct create_ctx *c)
 	/* Nothing in the container may ptrace or open /proc/1/exe of the
 	 * runtime copy while it waits (CVE-2016-9962); execve resets this. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	rt_sync_send(c->child_sock, RT_SYNC_CREATED, 0, NULL, -EBADF);
+	/* Wait until the runtime has recorded our state: if it dies before,
+	 * nobody could ever start or delete us, so we go too. */
+	if (rt_sync_send(c->child_sock, RT_SYNC_CREATED, 0, NULL, -EBADF) < 0 ||
+	    rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, &err) < 0)
+		_exit(1);
 	close(c->child_sock);
 	if (init_wait_start(c) < 0)
 		_exit(1);
@@ -372,7 +376,7 @@ static int make_state_dir(struct create_ctx *c, struct berr *err)
 		return berr_set(err, BERR_INTERNAL, errno, "opening state root %s", root);
 	if (mkdirat(rfd, c->o->id, 0700) < 0) {
 		if (errno == EEXIST)
-			return berr_set(err, BERR_CONFLICT, EEXIST, "container with id exists: %s", c->o->id);
+			return berr_set_msg(err, BERR_CONFLICT, EEXIST, "container with id exists: %s", c->o->id);
 		return berr_set(err, BERR_INTERNAL, errno, "creating state dir for %s", c->o->id);
 	}
 	c->state_dir = openat(rfd, c->o->id, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -522,6 +526,8 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 		return r;
 	if ((r = spawn(c, err)) < 0 || (r = record_state(c, err)) < 0)
 		return r;
+	if (rt_sync_send(c->sock, RT_SYNC_ACK, 0, NULL, -EBADF) < 0)
+		return berr_set(err, BERR_INTERNAL, errno, "container init exited after setup");
 	return 0;
 }
 

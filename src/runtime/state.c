@@ -42,13 +42,13 @@ int rt_state_dir_open(const char *root, const char *id, struct berr *err)
 	_cleanup_close_ int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0) {
 		if (errno == ENOENT)
-			return berr_set(err, BERR_NOT_FOUND, ENOENT, "container does not exist");
+			return berr_set_msg(err, BERR_NOT_FOUND, ENOENT, "container does not exist");
 		return berr_set(err, BERR_INTERNAL, errno, "opening state root %s", root);
 	}
 	int fd = openat(rfd, id, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
-			return berr_set(err, BERR_NOT_FOUND, ENOENT, "container does not exist");
+			return berr_set_msg(err, BERR_NOT_FOUND, ENOENT, "container does not exist");
 		return berr_set(err, BERR_INTERNAL, errno, "opening state of %s", id);
 	}
 	return fd;
@@ -124,7 +124,7 @@ int rt_state_load(const char *root, const char *id, struct rt_state **ret, struc
 	size_t len;
 	int r = read_file_at(dfd, "state.json", &buf, &len);
 	if (r == -ENOENT)
-		return berr_set(err, BERR_NOT_FOUND, ENOENT, "container %s is still being created or was removed", id);
+		return berr_set_msg(err, BERR_NOT_FOUND, ENOENT, "container %s is still being created or was removed", id);
 	if (r < 0)
 		return berr_set(err, BERR_INTERNAL, -r, "reading state of %s", id);
 	_cleanup_json_ json_t *j = NULL;
