@@ -339,3 +339,30 @@ copy_host_binary() {
 ns_inode() {
 	readlink "/proc/$1/ns/$2"
 }
+
+# mountinfo_points_types: read /proc/PID/mountinfo lines on stdin, print
+# "MOUNTPOINT FSTYPE" for each (the type follows the "-" separator, after a
+# variable number of optional fields).
+mountinfo_points_types() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $(i + 1); break } }'
+}
+
+# crun_rt ARGS...: crun with this test's own state root, bounded. crun 1.8
+# refuses a hybrid cgroup host ("cgroups in hybrid mode not supported") while
+# the cgroup2 hierarchy has a controller (here hugetlb). So each call runs in
+# a private mount namespace that binds hugetlb to a v1 hierarchy mounted
+# below $TEST_DIR for as long as the call lasts; when the namespace goes, the
+# controller returns to cgroup2. crun itself runs with
+# --cgroup-manager=disabled: the comparisons look at what the process sees,
+# not at cgroups.
+crun_rt() {
+	local v2=/sys/fs/cgroup/unified/cgroup.controllers
+	mkdir -p "$TEST_DIR/crun-hugetlb"
+	timeout -k 5 "$RT_TIMEOUT" unshare -m --propagation private sh -c '
+		if grep -q . "$1" 2>/dev/null; then
+			mount -t cgroup -o hugetlb berth-test-hugetlb "$2" || exit 125
+		fi
+		shift 2
+		exec "$@"' sh "$v2" "$TEST_DIR/crun-hugetlb" \
+		crun --cgroup-manager=disabled --root "$TEST_DIR/crun-state" "$@"
+}

@@ -71,10 +71,12 @@ teardown() {
 	local inside=$output
 	[ "$inside" != "$(cat /proc/self/mountinfo)" ]
 	# The configured mounts, and the root is the rootfs, not the host's /.
-	echo "$inside" | awk '{print $5, $9}' | grep -qx '/proc proc'
-	echo "$inside" | awk '{print $5, $9}' | grep -qx '/dev tmpfs'
-	echo "$inside" | awk '{print $5, $9}' | grep -qx '/dev/pts devpts'
-	echo "$inside" | awk '{print $5, $9}' | grep -qx '/sys sysfs'
+	local mounts
+	mounts=$(echo "$inside" | mountinfo_points_types)
+	echo "$mounts" | grep -qx '/proc proc'
+	echo "$mounts" | grep -qx '/dev tmpfs'
+	echo "$mounts" | grep -qx '/dev/pts devpts'
+	echo "$mounts" | grep -qx '/sys sysfs'
 	echo "$inside" | awk '{print $5}' | grep -qx '/'
 	# None of the host's cgroup hierarchies leaks in.
 	! echo "$inside" | awk '{print $5}' | grep -q '^/sys/fs/cgroup/'
@@ -224,7 +226,7 @@ teardown() {
 @test "a tmpfs mount is a tmpfs with the given size and mode" {
 	update_config '.mounts += [{destination: "/tmp", type: "tmpfs", source: "tmpfs",
 		options: ["nosuid", "nodev", "size=1m", "mode=1777"]}]'
-	ct_run sh -c 'awk "\$5 == \"/tmp\" {print \$9}" /proc/self/mountinfo; stat -c %a /tmp
+	ct_run sh -c 'grep " /tmp " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1; stat -c %a /tmp
 		echo hello > /tmp/f && cat /tmp/f
 		dd if=/dev/zero of=/tmp/big bs=1k count=2048 2>&1 || echo too-big'
 	[ "${lines[0]}" = tmpfs ]
@@ -238,7 +240,7 @@ teardown() {
 	make_bundle "$TEST_DIR/mk" copy
 	BUNDLE=$TEST_DIR/mk
 	update_config '.mounts += [{destination: "/new/deep/dir", type: "tmpfs", source: "tmpfs", options: ["size=1m"]}]'
-	ct_run sh -c 'awk "\$5 == \"/new/deep/dir\" {print \$9}" /proc/self/mountinfo'
+	ct_run sh -c 'grep " /new/deep/dir " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1'
 	[ "$status" -eq 0 ]
 	[ "$output" = tmpfs ]
 	[ -d "$TEST_DIR/mk/rootfs/new/deep/dir" ]
