@@ -2,6 +2,8 @@
  * the v1 or v2 driver) and file helpers both drivers use. See cgroup.h. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/sched.h>
+#include <sys/syscall.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -412,6 +414,99 @@ const char *rt_cgroup_path(const struct rt_cgroup *cg) { return cg->path; }
 int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, struct berr *err)
 {
 	return cg->drv->enter(cg, pid, err);
+}
+
+static int open_in(const char *dir, const char *file, int flags)
+{
+	_cleanup_free_ char *p = file ? cg_join(dir, file) : strdup(dir);
+	if (!p)
+		return -ENOMEM;
+	int fd = open(p, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int rt_cgroup_join_prepare(struct rt_cgroup *cg, struct rt_cgroup_join *ret, struct berr *err)
+{
+	struct rt_cgroup_join j = { .dfl_fd = -EBADF };
+	const char *dfl = cg->mode == RT_CGROUP_V2 ? cg->dir : NULL;
+	if (cg->mode == RT_CGROUP_V1 && !(j.task_fds = calloc(cg->n_hiers + 1, sizeof(int))))
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "cgroup %s", cg->path);
+	for (size_t i = 0; cg->mode == RT_CGROUP_V1 && i < cg->n_hiers; i++) {
+		if (cg->hiers[i].is_unified) {
+			dfl = cg->hiers[i].dir;
+			continue;
+		}
+		int fd = open_in(cg->hiers[i].dir, "tasks", O_WRONLY);
+		if (fd < 0) {
+			rt_cgroup_join_release(&j);
+			return berr_set(err, BERR_INTERNAL, -fd, "opening %s/tasks", cg->hiers[i].dir);
+		}
+		j.task_fds[j.n_task_fds++] = fd;
+	}
+	if (dfl && (j.dfl_fd = open_in(dfl, NULL, O_RDONLY | O_DIRECTORY)) < 0) {
+		int e = j.dfl_fd;
+		rt_cgroup_join_release(&j);
+		return berr_set(err, BERR_INTERNAL, -e, "opening %s", dfl);
+	}
+	*ret = j;
+	return 0;
+}
+
+int rt_cgroup_join_self(struct rt_cgroup_join *j)
+{
+	int r = 0;
+	for (size_t i = 0; i < j->n_task_fds; i++) {
+		if (write(j->task_fds[i], "0", 1) != 1 && r == 0)
+			r = -errno;
+		close(j->task_fds[i]);
+	}
+	j->n_task_fds = 0;
+	return r;
+}
+
+int rt_cgroup_join_dfl_pid(struct rt_cgroup_join *j, pid_t pid, struct berr *err)
+{
+	if (j->dfl_fd < 0)
+		return 0;
+	_cleanup_close_ int fd = openat(j->dfl_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%d", (int)pid);
+	if (fd < 0 || write(fd, b, (size_t)n) != n)
+		return berr_set(err, BERR_INTERNAL, errno, "moving %d into its cgroup2 cgroup", (int)pid);
+	return 0;
+}
+
+pid_t rt_cgroup_fork(struct rt_cgroup_join *j, bool *ret_in_dfl)
+{
+	*ret_in_dfl = false;
+	if (j && j->dfl_fd >= 0) {
+		struct clone_args args = {
+			.flags = CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.cgroup = (uint64_t)j->dfl_fd,
+		};
+		/* Like fork(): no new stack, the child returns 0 here. glibc
+		 * keeps no pid cache, and we run no atfork handlers (no threads). */
+		long pid = syscall(SYS_clone3, &args, sizeof(args));
+		if (pid >= 0) {
+			*ret_in_dfl = true;
+			return (pid_t)pid;
+		}
+		/* ENOSYS/E2BIG: old kernel; EACCES, EBUSY, EOPNOTSUPP...: the
+		 * cgroup refuses; either way fall back to the slow move. */
+	}
+	pid_t pid = fork();
+	return pid < 0 ? -errno : pid;
+}
+
+void rt_cgroup_join_release(struct rt_cgroup_join *j)
+{
+	for (size_t i = 0; i < j->n_task_fds; i++)
+		close(j->task_fds[i]);
+	free(j->task_fds);
+	if (j->dfl_fd >= 0)
+		close(j->dfl_fd);
+	*j = (struct rt_cgroup_join){ .dfl_fd = -EBADF };
 }
 
 int rt_cgroup_update(struct rt_cgroup *cg, const struct rt_resources *res, struct berr *err)

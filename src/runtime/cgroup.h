@@ -44,6 +44,35 @@ const char *rt_cgroup_path(const struct rt_cgroup *cg);
 
 /* Move pid (all its threads) into the cgroup in every hierarchy. */
 int rt_cgroup_enter(struct rt_cgroup *cg, pid_t pid, struct berr *err);
+/* Getting a new process into the cgroup quickly.
+ *
+ * Writing a pid to cgroup.procs takes the kernel's global threadgroup lock
+ * for writing, which waits for an RCU grace period: milliseconds, once per
+ * hierarchy, the largest cost of starting a container on cgroup v1. Two
+ * ways around it, both prepared by the runtime before it forks:
+ *   - a single-threaded process may move itself by writing "0" to a v1
+ *     hierarchy's "tasks" file, which needs no global lock: the child does
+ *     that with the fds in task_fds (rt_cgroup_join_self);
+ *   - on cgroup2 (v2, or the unified mount of a hybrid host) clone3 with
+ *     CLONE_INTO_CGROUP and dfl_fd creates the child inside the cgroup.
+ * When clone3 is refused, rt_cgroup_join_dfl_pid() moves the child the slow
+ * way. */
+struct rt_cgroup_join {
+	int *task_fds;
+	size_t n_task_fds;
+	int dfl_fd; /* -EBADF when there is no cgroup2 hierarchy to join */
+};
+int rt_cgroup_join_prepare(struct rt_cgroup *cg, struct rt_cgroup_join *ret, struct berr *err);
+/* In the (single-threaded) child; async-signal-safe. Closes the task fds. */
+int rt_cgroup_join_self(struct rt_cgroup_join *j);
+int rt_cgroup_join_dfl_pid(struct rt_cgroup_join *j, pid_t pid, struct berr *err);
+void rt_cgroup_join_release(struct rt_cgroup_join *j);
+/* fork(), born inside the cgroup2 cgroup when the kernel allows it (clone3
+ * with CLONE_INTO_CGROUP, Linux >= 5.7). *ret_in_dfl tells the parent
+ * whether it still has to call rt_cgroup_join_dfl_pid(). Returns 0 in the
+ * child, the pid in the parent, negative errno on failure. */
+pid_t rt_cgroup_fork(struct rt_cgroup_join *j, bool *ret_in_dfl);
+
 /* Apply resources again (for `update`); only the given fields change. */
 int rt_cgroup_update(struct rt_cgroup *cg, const struct rt_resources *res, struct berr *err);
 /* All pids in the cgroup (and below it), malloc'ed array. */

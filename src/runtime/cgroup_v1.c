@@ -6,6 +6,7 @@
  * aliases. <root>/unified is not a v1 hierarchy: on hybrid hosts it is a
  * cgroup2 mount, joined (mkdir, enter, rmdir) but never given resources. */
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -116,6 +117,17 @@ static bool is_cgroup2_dir(int dfd, const char *name)
 	return faccessat(fd, "cgroup.controllers", F_OK, 0) == 0;
 }
 
+/* A directory under the root is a hierarchy only when it holds cgroup.procs:
+ * a leftover mount point (a controller mounted once and unmounted) is a
+ * plain directory of the root's tmpfs, and creating cgroups there would
+ * silently create nothing the kernel enforces. */
+static bool is_hierarchy_dir(int dfd, const char *name)
+{
+	char p[NAME_MAX + 16];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", name);
+	return faccessat(dfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /* Two passes: directories first, so that every alias finds its target. */
 static int scan_root(struct rt_cgroup *cg, DIR *d, bool links)
 {
@@ -130,7 +142,8 @@ static int scan_root(struct rt_cgroup *cg, DIR *d, bool links)
 		int r = 0;
 		if (links && S_ISLNK(st.st_mode))
 			r = scan_link(cg, dirfd(d), de->d_name);
-		else if (!links && S_ISDIR(st.st_mode) && !streq(de->d_name, UNIFIED_NAME))
+		else if (!links && S_ISDIR(st.st_mode) && !streq(de->d_name, UNIFIED_NAME) &&
+			 is_hierarchy_dir(dirfd(d), de->d_name))
 			r = add_hier(cg, de->d_name, &st, false);
 		else if (!links && S_ISDIR(st.st_mode) && is_cgroup2_dir(dirfd(d), de->d_name))
 			r = add_hier(cg, de->d_name, &st, true);

@@ -31,6 +31,8 @@ struct create_ctx {
 	struct rt_spec *spec;
 	struct rt_seccomp *seccomp;
 	struct rt_cgroup *cg;
+	struct rt_cgroup_join join; /* the fast ways into cg, see cgroup.h */
+	bool in_dfl;                /* stage 1 was born in the cgroup2 cgroup */
 	char bundle[PATH_MAX], rootfs[PATH_MAX], cgpath[PATH_MAX];
 	int sock;        /* our end of the sync socketpair */
 	int child_sock;  /* the children's end */
@@ -99,9 +101,9 @@ static int init_setup(struct create_ctx *c, char **ret_path, int *ret_status, st
 {
 	const struct rt_spec *s = c->spec;
 	int r;
-	/* Moving a task between cgroups costs an RCU grace period per v1
-	 * hierarchy (milliseconds), so the runtime does it while we build the
-	 * filesystem; we wait for its ACK only before anything that must
+	/* We are normally in our cgroup already (see rt_cgroup_join_prepare).
+	 * When the runtime had to move us the slow way, it does so while we
+	 * build the filesystem; we wait for its ACK only before what must
 	 * happen inside the cgroup: forking hooks, and the cgroup namespace,
 	 * whose root is the cgroup we are in when it is made. A cgroup2 mount
 	 * in a new cgroup namespace needs that namespace before mounting. */
@@ -238,6 +240,11 @@ static int stage1_namespaces(struct create_ctx *c, struct berr *err)
 static _noreturn_ void stage1_main(struct create_ctx *c)
 {
 	_cleanup_berr_ struct berr err = { 0 };
+	int r = rt_cgroup_join_self(&c->join);
+	if (r < 0) {
+		berr_set(&err, BERR_INTERNAL, -r, "joining cgroup %s", c->cgpath);
+		init_fail(c, &err, 1);
+	}
 	if (stage1_namespaces(c, &err) < 0)
 		init_fail(c, &err, 1);
 	pid_t pid = fork();
@@ -278,7 +285,10 @@ static int handle_pid(struct create_ctx *c, pid_t pid, struct berr *err)
 	c->init = pid;
 	RETRY_EINTR(waitpid(c->stage1, NULL, 0));
 	c->stage1 = 0;
-	int r = rt_cgroup_enter(c->cg, pid, err);
+	/* Stage 1 joined the v1 hierarchies itself; the init inherited them.
+	 * Only when clone3 could not place it in the cgroup2 cgroup does the
+	 * init need moving there, the slow way. */
+	int r = c->in_dfl ? 0 : rt_cgroup_join_dfl_pid(&c->join, pid, err);
 	return r < 0 ? r : rt_sync_send(c->sock, RT_SYNC_ACK, 0, NULL, -EBADF);
 }
 
@@ -425,15 +435,16 @@ static int spawn(struct create_ctx *c, struct berr *err)
 	c->child_sock = sp[1];
 	if (c->spec->ns[RT_NS_PID].path && join_ns(c->spec, RT_NS_PID, err) < 0)
 		return berr_code(err);
-	c->stage1 = fork();
+	c->stage1 = rt_cgroup_fork(&c->join, &c->in_dfl);
 	if (c->stage1 < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "fork");
+		return berr_set(err, BERR_INTERNAL, -c->stage1, "fork");
 	if (c->stage1 == 0) {
 		close(c->sock);
 		stage1_main(c);
 	}
 	close(c->child_sock);
 	c->child_sock = -EBADF;
+	rt_cgroup_join_release(&c->join);
 	return parent_loop(c, err);
 }
 
@@ -456,6 +467,7 @@ static void create_cleanup(struct create_ctx *c, bool failed)
 	}
 	if (failed && c->pty_master >= 0)
 		close(c->pty_master);
+	rt_cgroup_join_release(&c->join);
 	rt_cgroup_free(c->cg);
 	rt_seccomp_free(c->seccomp);
 	rt_spec_free(c->spec);
@@ -522,7 +534,8 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 		return r;
 	if ((r = add_default_device_rules(c->spec)) < 0)
 		return r;
-	if ((r = rt_cgroup_create(NULL, c->cgpath, &c->spec->resources, &c->cg, err)) < 0)
+	if ((r = rt_cgroup_create(NULL, c->cgpath, &c->spec->resources, &c->cg, err)) < 0 ||
+	    (r = rt_cgroup_join_prepare(c->cg, &c->join, err)) < 0)
 		return r;
 	if ((r = spawn(c, err)) < 0 || (r = record_state(c, err)) < 0)
 		return r;
@@ -534,7 +547,8 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 int rt_container_create(const struct rt_create_opts *o, struct rt_created *ret, struct berr *err)
 {
 	struct create_ctx c = { .o = o, .sock = -EBADF, .child_sock = -EBADF, .console = -EBADF,
-				.state_dir = -EBADF, .fifo = -EBADF, .pty_master = -EBADF };
+				.state_dir = -EBADF, .fifo = -EBADF, .pty_master = -EBADF,
+				.join = { .dfl_fd = -EBADF } };
 	if (o->sigmask)
 		c.mask = *o->sigmask;
 	else

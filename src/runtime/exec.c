@@ -32,6 +32,7 @@ struct exec_ctx {
 	struct rt_spec *spec; /* the container's config; spec->process is replaced by the exec'd one */
 	struct rt_seccomp *seccomp;
 	int pidfd, sock, child_sock, console, pty;
+	struct rt_cgroup_join join;
 	int ns_flags;
 	sigset_t mask;
 	pid_t child, proc;
@@ -157,6 +158,11 @@ static _noreturn_ void child_main(struct exec_ctx *c)
 	/* Nothing in the container may ptrace us or open our /proc/PID/exe
 	 * while we are still the runtime (CVE-2016-9962). */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	int r = rt_cgroup_join_self(&c->join);
+	if (r < 0) {
+		berr_set(&err, BERR_INTERNAL, -r, "joining the container's cgroup");
+		proc_fail(c, &err, 1);
+	}
 	if (rt_sync_expect(c->child_sock, RT_SYNC_ACK, NULL, &err) < 0)
 		_exit(1);
 	if (setns(c->pidfd, c->ns_flags) < 0) {
@@ -202,23 +208,25 @@ static int exec_parent_loop(struct exec_ctx *c, struct berr *err)
 	}
 }
 
-static int exec_spawn(struct exec_ctx *c, struct rt_cgroup *cg, struct berr *err)
+static int exec_spawn(struct exec_ctx *c, struct berr *err)
 {
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "socketpair");
 	c->sock = sp[0];
 	c->child_sock = sp[1];
-	c->child = fork();
+	bool in_dfl = false;
+	c->child = rt_cgroup_fork(&c->join, &in_dfl);
 	if (c->child < 0)
-		return berr_set(err, BERR_INTERNAL, errno, "fork");
+		return berr_set(err, BERR_INTERNAL, -c->child, "fork");
 	if (c->child == 0) {
 		close(c->sock);
 		child_main(c);
 	}
 	close(c->child_sock);
 	c->child_sock = -EBADF;
-	int r = cg ? rt_cgroup_enter(cg, c->child, err) : 0;
+	int r = in_dfl ? 0 : rt_cgroup_join_dfl_pid(&c->join, c->child, err);
+	rt_cgroup_join_release(&c->join);
 	if (r < 0)
 		return r;
 	if (rt_sync_send(c->sock, RT_SYNC_ACK, 0, NULL, -EBADF) < 0)
@@ -254,6 +262,8 @@ static int exec_prepare(struct exec_ctx *c, struct rt_cgroup **ret_cg, struct be
 		return c->console;
 	if (st->cgroup_path && rt_cgroup_open(NULL, st->cgroup_path, ret_cg, NULL) < 0)
 		*ret_cg = NULL;
+	if (*ret_cg && (r = rt_cgroup_join_prepare(*ret_cg, &c->join, err)) < 0)
+		return r;
 	return 0;
 }
 
@@ -268,7 +278,7 @@ static int write_pid_file(const char *path, pid_t pid, struct berr *err)
 int rt_container_exec(const struct rt_exec_opts *o, int *ret_status, struct berr *err)
 {
 	struct exec_ctx c = { .o = o, .pidfd = -EBADF, .sock = -EBADF, .child_sock = -EBADF, .console = -EBADF,
-			      .pty = -EBADF };
+			      .pty = -EBADF, .join = { .dfl_fd = -EBADF } };
 	_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
 	sigset_t fwd;
 	sigfillset(&fwd);
@@ -280,7 +290,7 @@ int rt_container_exec(const struct rt_exec_opts *o, int *ret_status, struct berr
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	int r = exec_prepare(&c, &cg, err);
 	if (r == 0)
-		r = exec_spawn(&c, cg, err);
+		r = exec_spawn(&c, err);
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, c.proc, err);
 	int ws = 0;
@@ -295,6 +305,7 @@ int rt_container_exec(const struct rt_exec_opts *o, int *ret_status, struct berr
 		waitpid(c.child, NULL, 0);
 	}
 	*ret_status = r == 0 && !o->detach ? rt_exit_status(ws) : 0;
+	rt_cgroup_join_release(&c.join);
 	rt_spec_free(c.spec);
 	rt_seccomp_free(c.seccomp);
 	for (int *fd = (int[]){ c.pidfd, c.sock, c.console, c.pty, -1 }; *fd != -1; fd++)

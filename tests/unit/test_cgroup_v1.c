@@ -77,6 +77,7 @@ static void make_cg(struct fx *f, const char *rel)
 		char *dir = hdir(f, layout[i].hier, rel);
 		assert_int_equal(mkdir_p(dir, 0755), 0);
 		put(dir, "cgroup.procs", "");
+		put(dir, "tasks", "");
 		for (size_t j = 0; layout[i].files[j]; j++)
 			put(dir, layout[i].files[j], "");
 	}
@@ -88,9 +89,14 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	strcpy(f->root, "/tmp/berth-cgv1-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
-	for (size_t i = 0; i < ARRAY_SIZE(layout); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(layout); i++) {
 		assert_int_equal(mkdir(hdir(f, layout[i].hier, ""), 0755), 0);
+		put(hdir(f, layout[i].hier, ""), "cgroup.procs", "");
+	}
 	assert_int_equal(mkdir(hdir(f, "systemd", ""), 0755), 0);
+	put(hdir(f, "systemd", ""), "cgroup.procs", "");
+	/* A leftover mount point of an unmounted controller: not a hierarchy. */
+	assert_int_equal(mkdir(hdir(f, "hugetlb", ""), 0755), 0);
 	assert_int_equal(mkdir(hdir(f, "unified", ""), 0755), 0);
 	put(hdir(f, "unified", ""), "cgroup.controllers", "hugetlb\n");
 	assert_int_equal(symlink("cpu,cpuacct", hdir(f, "cpu", "")), 0);
@@ -355,6 +361,31 @@ static void test_enter_pids_freeze(void **state)
 	assert_string_equal(get(fr, "freezer.state"), "THAWED");
 }
 
+/* The fast join: one "tasks" fd per v1 hierarchy (a self-move writes "0"
+ * there), the cgroup2 unified directory for CLONE_INTO_CGROUP. */
+static void test_join_prepare(void **state)
+{
+	struct fx *f = *state;
+	_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
+	assert_int_equal(rt_cgroup_create(f->root, "/berth/c1", NULL, &cg, NULL), 0);
+	put(hdir(f, "systemd", "/berth/c1"), "tasks", "");
+	struct rt_cgroup_join j;
+	assert_int_equal(rt_cgroup_join_prepare(cg, &j, NULL), 0);
+	assert_int_equal(j.n_task_fds, 8); /* 7 controllers + systemd; not unified, not hugetlb */
+	assert_true(j.dfl_fd >= 0);
+	assert_int_equal(rt_cgroup_join_self(&j), 0);
+	assert_int_equal(j.n_task_fds, 0);
+	static const char *const v1[] = { "memory", "cpu,cpuacct", "cpuset", "pids",
+					  "devices", "freezer", "blkio", "systemd" };
+	for (size_t i = 0; i < ARRAY_SIZE(v1); i++)
+		assert_string_equal(get(hdir(f, v1[i], "/berth/c1"), "tasks"), "0");
+	put(hdir(f, "unified", "/berth/c1"), "cgroup.procs", "");
+	assert_int_equal(rt_cgroup_join_dfl_pid(&j, 4242, NULL), 0);
+	assert_string_equal(get(hdir(f, "unified", "/berth/c1"), "cgroup.procs"), "4242");
+	rt_cgroup_join_release(&j);
+	assert_int_equal(j.dfl_fd, -EBADF);
+}
+
 /* destroy removes the leaf in every hierarchy, child cgroups first. A fake
  * directory with files in it cannot be removed, so no hierarchy here gets
  * files: cpuset (which needs them at every new level) is taken out. */
@@ -386,6 +417,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_controller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_device_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enter_pids_freeze, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_prepare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
