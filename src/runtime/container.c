@@ -353,11 +353,11 @@ int rt_container_run(const struct rt_create_opts *o, bool detach, int *ret_statu
 	struct rt_created cr = { .pty_master = -EBADF };
 	int r = rt_container_create(&co, &cr, err);
 	_cleanup_close_ int pty = cr.pty_master;
-	if (r == 0)
-		r = rt_container_start(o->root, o->id, err);
+	/* Only a container this call created is ours to remove on failure: a
+	 * failed create may mean the id belongs to someone else's container. */
+	if (r == 0 && (r = rt_container_start(o->root, o->id, err)) < 0)
+		rt_container_delete(o->root, o->id, true, NULL);
 	if (r < 0 || detach) {
-		if (r < 0)
-			rt_container_delete(o->root, o->id, true, NULL);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		*ret_status = 0;
 		return r;
