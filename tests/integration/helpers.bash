@@ -359,8 +359,17 @@ crun_rt() {
 	local v2=/sys/fs/cgroup/unified/cgroup.controllers
 	mkdir -p "$TEST_DIR/crun-hugetlb"
 	timeout -k 5 "$RT_TIMEOUT" unshare -m --propagation private sh -c '
-		if grep -q . "$1" 2>/dev/null; then
-			mount -t cgroup -o hugetlb berth-test-hugetlb "$2" || exit 125
+		# Mount even when cgroup2 looks empty: a hierarchy left by the
+		# previous call may be dying and give hugetlb back any moment.
+		# When the mount does not take hugetlb off cgroup2, retry.
+		if [ -f "$1" ]; then
+			i=0
+			until mount -t cgroup -o hugetlb berth-test-hugetlb "$2" && ! grep -q . "$1"; do
+				[ $i -lt 50 ] || exit 125
+				mountpoint -q "$2" && umount "$2"
+				sleep 0.1
+				i=$((i + 1))
+			done
 		fi
 		shift 2
 		exec "$@"' sh "$v2" "$TEST_DIR/crun-hugetlb" \
