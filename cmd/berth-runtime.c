@@ -22,6 +22,7 @@
 
 struct globals {
 	const char *root;
+	const char *cgroup_root;
 	const char *log_path;
 	bool json_log;
 };
@@ -113,7 +114,7 @@ static char **g_argv;
 
 static int cmd_create(struct globals *g, int argc, char **argv)
 {
-	struct rt_create_opts o = { .root = g->root };
+	struct rt_create_opts o = { .root = g->root, .cgroup_root = g->cgroup_root };
 	bool detach = false;
 	parse_create("create", argc, argv, &o, &detach);
 	if (seal_self(g_argv))
@@ -126,7 +127,7 @@ static int cmd_create(struct globals *g, int argc, char **argv)
 
 static int cmd_run(struct globals *g, int argc, char **argv)
 {
-	struct rt_create_opts o = { .root = g->root };
+	struct rt_create_opts o = { .root = g->root, .cgroup_root = g->cgroup_root };
 	bool detach = false;
 	parse_create("run", argc, argv, &o, &detach);
 	if (seal_self(g_argv))
@@ -513,6 +514,7 @@ static void print_help(const char *name)
 		printf("  %-8s %s\n", commands[i].name, commands[i].help);
 	printf("\nGlobal options:\n"
 	       "  --root DIR           state directory (default " RT_DEFAULT_ROOT ")\n"
+	       "  --cgroup-root DIR    cgroup mount to use (default /sys/fs/cgroup; berth extension)\n"
 	       "  --log FILE           write errors to FILE instead of stderr\n"
 	       "  --log-format FORMAT  text (default) or json\n"
 	       "  --debug              verbose logging\n"
@@ -542,13 +544,15 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if ((streq(a, "--root") || streq(a, "--log") || streq(a, "--log-format") || streq(a, "--criu") ||
+		if ((streq(a, "--root") || streq(a, "--cgroup-root") || streq(a, "--log") || streq(a, "--log-format") || streq(a, "--criu") ||
 		     streq(a, "--rootless")) && !val)
 			return usage_error(a, "needs a value");
 		if (streq(a, "--root"))
 			g.root = argv[++i];
 		else if (str_startswith(a, "--root="))
 			g.root = a + 7;
+		else if (streq(a, "--cgroup-root"))
+			g.cgroup_root = argv[++i];
 		else if (streq(a, "--log"))
 			g.log_path = argv[++i];
 		else if (str_startswith(a, "--log="))

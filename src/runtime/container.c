@@ -166,7 +166,7 @@ int rt_container_kill(const char *root, const char *id, int sig, bool all, struc
 		return r;
 	if (all) {
 		_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
-		if ((r = rt_cgroup_open(NULL, st->cgroup_path, &cg, err)) < 0)
+		if ((r = rt_cgroup_open(st->cgroup_root, st->cgroup_path, &cg, err)) < 0)
 			return r;
 		if ((r = rt_cgroup_kill_all(cg, sig)) < 0)
 			return berr_set(err, BERR_INTERNAL, -r, "signalling the processes of %s", id);
@@ -226,7 +226,7 @@ int rt_container_delete(const char *root, const char *id, bool force, struct ber
 		return berr_set(err, BERR_CONFLICT, 0, "cannot delete container %s that is not stopped: %s", id,
 				rt_status_to_string(s));
 	_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
-	if (st->cgroup_path && rt_cgroup_open(NULL, st->cgroup_path, &cg, NULL) < 0)
+	if (st->cgroup_path && rt_cgroup_open(st->cgroup_root, st->cgroup_path, &cg, NULL) < 0)
 		cg = NULL;
 	if (kill_and_wait(st, cg) < 0)
 		return berr_set(err, BERR_UNAVAILABLE, ETIMEDOUT, "container %s did not die after SIGKILL", id);
@@ -251,7 +251,7 @@ int rt_container_pause(const char *root, const char *id, bool pause, struct berr
 	if (!pause && s != RT_STATUS_PAUSED)
 		return berr_set(err, BERR_CONFLICT, 0, "container not paused");
 	_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
-	if ((r = rt_cgroup_open(NULL, st->cgroup_path, &cg, err)) < 0)
+	if ((r = rt_cgroup_open(st->cgroup_root, st->cgroup_path, &cg, err)) < 0)
 		return r;
 	return rt_cgroup_freeze(cg, pause, err);
 }
@@ -284,7 +284,7 @@ int rt_container_pids(const char *root, const char *id, pid_t **ret, size_t *ret
 	if (r < 0)
 		return r;
 	_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
-	if ((r = rt_cgroup_open(NULL, st->cgroup_path, &cg, err)) < 0)
+	if ((r = rt_cgroup_open(st->cgroup_root, st->cgroup_path, &cg, err)) < 0)
 		return r;
 	r = rt_cgroup_pids(cg, ret, ret_n);
 	return r < 0 ? berr_set(err, BERR_INTERNAL, -r, "listing processes of %s", id) : 0;

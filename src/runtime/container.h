@@ -28,6 +28,7 @@ struct rt_create_opts {
 	const char *bundle;         /* NULL = current directory */
 	const char *pid_file;       /* may be NULL */
 	const char *console_socket; /* may be NULL */
+	const char *cgroup_root;    /* cgroup mount root; NULL = /sys/fs/cgroup */
 	int preserve_fds;           /* extra fds after stdio passed to the process */
 	bool keep_pty;              /* foreground run -t without console socket: hand the pty back */
 	const sigset_t *sigmask;    /* signal mask for the container process; NULL = the caller's */

@@ -412,7 +412,7 @@ static int record_state(struct create_ctx *c, struct berr *err)
 	struct rt_state st = {
 		.id = (char *)c->o->id, .pid = c->init, .start_time = rt_proc_start_time(c->init),
 		.bundle = c->bundle, .rootfs = c->rootfs, .created = rt_now_rfc3339(), .owner = (char *)"",
-		.cgroup_path = c->cgpath, .oci_version = c->spec->oci_version,
+		.cgroup_path = c->cgpath, .cgroup_root = (char *)c->o->cgroup_root, .oci_version = c->spec->oci_version,
 		.annotations = c->spec->annotations,
 	};
 	_cleanup_close_ int dfd = openat(c->state_dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -534,7 +534,7 @@ static int create_steps(struct create_ctx *c, struct berr *err)
 		return r;
 	if ((r = add_default_device_rules(c->spec)) < 0)
 		return r;
-	if ((r = rt_cgroup_create(NULL, c->cgpath, &c->spec->resources, &c->cg, err)) < 0 ||
+	if ((r = rt_cgroup_create(c->o->cgroup_root, c->cgpath, &c->spec->resources, &c->cg, err)) < 0 ||
 	    (r = rt_cgroup_join_prepare(c->cg, &c->join, err)) < 0)
 		return r;
 	if ((r = spawn(c, err)) < 0 || (r = record_state(c, err)) < 0)

@@ -260,7 +260,7 @@ static int exec_prepare(struct exec_ctx *c, struct rt_cgroup **ret_cg, struct be
 		return berr_set(err, BERR_CONFLICT, 0, "cannot exec in a stopped container");
 	if (o->console_socket && (c->console = rt_console_connect(o->console_socket, err)) < 0)
 		return c->console;
-	if (st->cgroup_path && rt_cgroup_open(NULL, st->cgroup_path, ret_cg, NULL) < 0)
+	if (st->cgroup_path && rt_cgroup_open(st->cgroup_root, st->cgroup_path, ret_cg, NULL) < 0)
 		*ret_cg = NULL;
 	if (*ret_cg && (r = rt_cgroup_join_prepare(*ret_cg, &c->join, err)) < 0)
 		return r;

@@ -93,7 +93,7 @@ enum rt_status rt_state_status(const char *root, const struct rt_state *st)
 		return RT_STATUS_CREATED;
 	if (st->cgroup_path) {
 		_cleanup_cgroup_ struct rt_cgroup *cg = NULL;
-		if (rt_cgroup_open(NULL, st->cgroup_path, &cg, NULL) == 0 && rt_cgroup_is_frozen(cg) == 1)
+		if (rt_cgroup_open(st->cgroup_root, st->cgroup_path, &cg, NULL) == 0 && rt_cgroup_is_frozen(cg) == 1)
 			return RT_STATUS_PAUSED;
 	}
 	return RT_STATUS_RUNNING;
@@ -109,6 +109,7 @@ void rt_state_free(struct rt_state *st)
 	free(st->created);
 	free(st->owner);
 	free(st->cgroup_path);
+	free(st->cgroup_root);
 	free(st->oci_version);
 	if (st->annotations)
 		json_decref(st->annotations);
@@ -141,6 +142,7 @@ int rt_state_load(const char *root, const char *id, struct rt_state **ret, struc
 	    (r = json_opt_string(j, "created", "", &st->created, err)) < 0 ||
 	    (r = json_opt_string(j, "owner", "", &st->owner, err)) < 0 ||
 	    (r = json_opt_string(j, "cgroup_path", "", &st->cgroup_path, err)) < 0 ||
+	    (r = json_opt_string(j, "cgroup_root", "", &st->cgroup_root, err)) < 0 ||
 	    (r = json_opt_string(j, "ociVersion", "", &st->oci_version, err)) < 0) {
 		rt_state_free(st);
 		return berr_prefix(err, "state of %s", id);
@@ -194,6 +196,8 @@ int rt_state_save(int dirfd, const struct rt_state *st, struct berr *err)
 	json_object_set_new(j, "start_time", json_integer((json_int_t)st->start_time));
 	if (st->cgroup_path)
 		json_object_set_new(j, "cgroup_path", json_string(st->cgroup_path));
+	if (st->cgroup_root)
+		json_object_set_new(j, "cgroup_root", json_string(st->cgroup_root));
 	json_object_del(j, "status");
 	_cleanup_free_ char *s = json_dump_compact(j);
 	if (!s)

@@ -28,6 +28,7 @@ struct rt_state {
 	pid_t pid;
 	unsigned long long start_time; /* field 22 of /proc/PID/stat */
 	char *bundle, *rootfs, *created, *owner, *cgroup_path, *oci_version;
+	char *cgroup_root; /* NULL = /sys/fs/cgroup */
 	json_t *annotations; /* owned; may be NULL */
 };
 
