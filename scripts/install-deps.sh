@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config
 libjansson-dev libseccomp-dev libcap-dev libcmocka-dev
-bats busybox-static iproute2 procps util-linux jq
+bats busybox-static iproute2 procps util-linux jq hyperfine
 crun runc"
 
 missing=""
