@@ -18,6 +18,7 @@
 #include "../base/util.h"
 #include "../common/json.h"
 #include "spec.h"
+#include "hooks.h"
 
 #define WHERE_MAX 256
 
@@ -627,15 +628,6 @@ static int parse_mount(json_t *e, const char *where, void *out, struct berr *err
 	return r < 0 ? berr_prefix(err, "%s.options", where) : 0;
 }
 
-static const char *const hook_keys[_RT_HOOK_MAX] = {
-	[RT_HOOK_PRESTART] = "prestart",
-	[RT_HOOK_CREATE_RUNTIME] = "createRuntime",
-	[RT_HOOK_CREATE_CONTAINER] = "createContainer",
-	[RT_HOOK_START_CONTAINER] = "startContainer",
-	[RT_HOOK_POSTSTART] = "poststart",
-	[RT_HOOK_POSTSTOP] = "poststop",
-};
-
 static void hook_release(void *elem)
 {
 	struct rt_hook *h = elem;
@@ -669,7 +661,7 @@ static int parse_hooks(json_t *root, struct rt_spec *s, struct berr *err)
 	if (r < 0 || !hooks)
 		return r;
 	for (size_t k = 0; k < _RT_HOOK_MAX; k++) {
-		r = parse_object_array(hooks, hook_keys[k], "hooks", sizeof(struct rt_hook), parse_hook,
+		r = parse_object_array(hooks, rt_hook_kind_to_string(k), "hooks", sizeof(struct rt_hook), parse_hook,
 				       hook_release, &s->hooks[k], &s->n_hooks[k], err);
 		if (r < 0)
 			return r;
