@@ -6,6 +6,7 @@ set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config
 libjansson-dev libseccomp-dev libcap-dev libcmocka-dev
+libuv1-dev node-llhttp libsqlite3-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev
 bats busybox-static iproute2 procps util-linux jq hyperfine
 crun runc"
 
