@@ -33,6 +33,7 @@ demo: build
 
 bench: build
 	bench/runtime.sh $(BUILD)
+	bench/daemon.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
