@@ -155,7 +155,8 @@ store_files() {
 	[ -z "$(store_files)" ]
 	[ ! -e "$DATA/escaped-by-berth-test" ]
 	[ ! -e "$DATA/snapshots/escaped-by-berth-test" ]
-	[ -z "$(find / -xdev -name escaped-by-berth-test 2>/dev/null | head -1)" ]
+	[ -z "$(find "$T" -name escaped-by-berth-test 2>/dev/null | head -1)" ]
+	[ ! -e /escaped-by-berth-test ]
 }
 
 @test "malformed JSON bodies and filters get a 400 with a message" {
