@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # make demo: build a busybox root filesystem, run a container from it with
 # berth-runtime and show what the container sees: its own hostname, its own
-# PID 1, its user, its capabilities and its cgroup limits. Cleans up after.
+# PID 1, its user, its capabilities and its cgroup limits. Then start berthd
+# (on a private data root and socket, so nothing of yours is touched),
+# import that root filesystem as an image, load a `docker save` archive, and
+# list and inspect them with the berth CLI. Cleans up after.
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,8 +18,13 @@ fi
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 state="$work/state"
 id="berth-demo-$$"
+dpid=
 cleanup() {
 	"$rt" --root "$state" delete --force "$id" >/dev/null 2>&1 || true
+	if [ -n "$dpid" ]; then
+		kill "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,4 +56,34 @@ mv "$work/bundle/config.json.new" "$work/bundle/config.json"
 
 echo "== berth-runtime run"
 "$rt" --root "$state" run --bundle "$work/bundle" "$id"
-echo "== exit status $?; cleaning up"
+echo "== exit status $?"
+
+berthd="$here/$build/berthd"
+berth="$here/$build/berth"
+if [ ! -x "$berthd" ] || [ ! -x "$berth" ]; then
+	echo "== berthd/berth not built: skipping the daemon part"
+	exit 0
+fi
+sock="$work/run/berth.sock"
+echo "== starting berthd (data root $work/data, socket $sock)"
+"$berthd" --data-root "$work/data" --exec-root "$work/run" -H "unix://$sock" >"$work/berthd.log" 2>&1 &
+dpid=$!
+b() { "$berth" -H "unix://$sock" "$@"; }
+for _ in $(seq 100); do
+	b version >/dev/null 2>&1 && break
+	sleep 0.05
+done
+b version
+echo "== berth import: the busybox root filesystem as busybox:latest"
+rm -f "$work/bundle/rootfs/demo.sh"
+tar -C "$work/bundle/rootfs" --exclude=./.complete -cf "$work/busybox.tar" .
+b import -c 'CMD ["sh"]' -m "made by make demo" "$work/busybox.tar" busybox:latest
+echo "== berth load: an image saved by Docker"
+b load -i "$here/tests/data/images/whiteouts-docker-save.tar"
+echo "== berth images"
+b images
+echo "== berth image inspect busybox (Cmd, layers)"
+b image inspect --format '{{json .Config.Cmd}} {{json .RootFS.Layers}}' busybox
+echo "== berth history fixture/whiteouts:1"
+b history fixture/whiteouts:1
+echo "== done; stopping berthd and cleaning up"
