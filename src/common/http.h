@@ -100,4 +100,16 @@ int64_t http_parser_content_length(const struct http_parser *p); /* -1 when abse
 /* After HTTP_EV_BODY: the bytes, valid until the next feed. */
 const char *http_parser_body(const struct http_parser *p, size_t *ret_len);
 
+/* Additions (used by berthd's server and the client):
+ * HTTP_EV_UPGRADE ends a message whose head asked to switch protocols (a
+ * request with Upgrade, CONNECT, a 101 response). When the message has no
+ * body it is the only event (it also means "head complete"); with a body,
+ * HEAD and BODY events come first and UPGRADE replaces DONE. Either way the
+ * bytes after the consumed count are raw. */
+bool http_parser_upgrade(const struct http_parser *p);
+/* Bound the head (request line + headers) below HTTP_MAX_HEADER_BYTES; 0 = default. */
+void http_parser_set_max_head(struct http_parser *p, size_t max);
+/* After a HTTP_E_TOO_LARGE failure: the URL (not the headers) was too long. */
+bool http_parser_url_too_long(const struct http_parser *p);
+
 #endif
