@@ -28,6 +28,11 @@ const char *human_size(double size, char buf[static HUMAN_BUF])
 	return custom_size(size, 1000.0, decimal_units, 9, 3, buf);
 }
 
+const char *human_size_prec(double size, int prec, char buf[static HUMAN_BUF])
+{
+	return custom_size(size, 1000.0, decimal_units, 9, prec, buf);
+}
+
 const char *human_bytes(double size, char buf[static HUMAN_BUF])
 {
 	return custom_size(size, 1024.0, binary_units, 9, 4, buf);

@@ -16,6 +16,8 @@
 
 /* units.HumanSizeWithPrecision(size, 3): "0B", "999B", "1kB", "4.26MB", "1e+03YB". */
 const char *human_size(double size, char buf[static HUMAN_BUF]);
+/* units.HumanSizeWithPrecision(size, prec); units.HumanSize is prec 4. */
+const char *human_size_prec(double size, int prec, char buf[static HUMAN_BUF]);
 /* units.BytesSize: "%.4g" with B, KiB, MiB, GiB ... */
 const char *human_bytes(double size, char buf[static HUMAN_BUF]);
 /* units.HumanDuration for a duration in nanoseconds: "Less than a second",

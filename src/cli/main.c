@@ -1,0 +1,357 @@
+/* main.c - global options and the command table. */
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* Help texts are docker's, wrapped where docker wraps them. */
+#define FORMAT_TABLE_HELP                                                     \
+	"Format output using a custom template:\n"                            \
+	"'table':            Print output in table format\n"                  \
+	"with column headers (default)\n"                                     \
+	"'table TEMPLATE':   Print output in table format\n"                  \
+	"using the given Go template\n"                                       \
+	"'json':             Print in JSON format\n"                          \
+	"'TEMPLATE':         Print output using the given\n"                  \
+	"Go template.\n"                                                      \
+	"Refer to https://docs.docker.com/go/formatting/\n"                   \
+	"for more information about formatting output with\n"                 \
+	"templates"
+#define FORMAT_HELP                                                           \
+	"Format output using a custom template:\n"                            \
+	"'json':             Print in JSON format\n"                          \
+	"'TEMPLATE':         Print output using the given\n"                  \
+	"Go template.\n"                                                      \
+	"Refer to https://docs.docker.com/go/formatting/\n"                   \
+	"for more information about formatting output with\n"                 \
+	"templates"
+
+static const struct cli_opt images_opts[] = {
+	{ 'a', "all", OPT_BOOL, NULL, "Show all images (default hides intermediate images)", false },
+	{ 0, "digests", OPT_BOOL, NULL, "Show digests", false },
+	{ 'f', "filter", OPT_FILTER, "filter", "Filter output based on conditions provided", false },
+	{ 0, "format", OPT_STRING, "string", FORMAT_TABLE_HELP, false },
+	{ 0, "no-trunc", OPT_BOOL, NULL, "Don't truncate output", false },
+	{ 'q', "quiet", OPT_BOOL, NULL, "Only show image IDs", false },
+	{ 0 },
+};
+
+static const struct cli_opt inspect_opts[] = {
+	{ 'f', "format", OPT_STRING, "string", FORMAT_HELP, false },
+	{ 's', "size", OPT_BOOL, NULL, "Display total file sizes if the type is container", false },
+	{ 0, "type", OPT_STRING, "string", "Only inspect objects of the given type", false },
+	{ 0 },
+};
+
+static const struct cli_opt image_inspect_opts[] = {
+	{ 'f', "format", OPT_STRING, "string", FORMAT_HELP, false },
+	{ 0 },
+};
+
+static const struct cli_opt history_opts[] = {
+	{ 0, "format", OPT_STRING, "string", FORMAT_TABLE_HELP, false },
+	{ 'H', "human", OPT_BOOL, NULL, "Print sizes and dates in human readable format\n(default true)", true },
+	{ 0, "no-trunc", OPT_BOOL, NULL, "Don't truncate output", false },
+	{ 'q', "quiet", OPT_BOOL, NULL, "Only show image IDs", false },
+	{ 0 },
+};
+
+static const struct cli_opt rmi_opts[] = {
+	{ 'f', "force", OPT_BOOL, NULL, "Force removal of the image", false },
+	{ 0, "no-prune", OPT_BOOL, NULL, "Do not delete untagged parents", false },
+	{ 0 },
+};
+
+static const struct cli_opt prune_opts[] = {
+	{ 'a', "all", OPT_BOOL, NULL, "Remove all unused images, not just dangling ones", false },
+	{ 0, "filter", OPT_FILTER, "filter", "Provide filter values (e.g. \"until=<timestamp>\")", false },
+	{ 'f', "force", OPT_BOOL, NULL, "Do not prompt for confirmation", false },
+	{ 0 },
+};
+
+static const struct cli_opt import_opts[] = {
+	{ 'c', "change", OPT_LIST, "list", "Apply Dockerfile instruction to the created image", false },
+	{ 'm', "message", OPT_STRING, "string", "Set commit message for imported image", false },
+	{ 0 },
+};
+
+static const struct cli_opt save_opts[] = {
+	{ 'o', "output", OPT_STRING, "string", "Write to a file, instead of STDOUT", false },
+	{ 0 },
+};
+
+static const struct cli_opt load_opts[] = {
+	{ 'i', "input", OPT_STRING, "string", "Read from tar archive file, instead of STDIN", false },
+	{ 'q', "quiet", OPT_BOOL, NULL, "Suppress the load output", false },
+	{ 0 },
+};
+
+static const struct cli_opt events_opts[] = {
+	{ 'f', "filter", OPT_FILTER, "filter", "Filter output based on conditions provided", false },
+	{ 0, "format", OPT_STRING, "string", FORMAT_HELP, false },
+	{ 0, "since", OPT_STRING, "string", "Show all events created since timestamp", false },
+	{ 0, "until", OPT_STRING, "string", "Stream events until this timestamp", false },
+	{ 0 },
+};
+
+static const struct cli_opt df_opts[] = {
+	{ 0, "format", OPT_STRING, "string", FORMAT_TABLE_HELP, false },
+	{ 'v', "verbose", OPT_BOOL, NULL, "Show detailed information on space usage", false },
+	{ 0 },
+};
+
+static const struct cli_opt format_only_opts[] = {
+	{ 'f', "format", OPT_STRING, "string", FORMAT_HELP, false },
+	{ 0 },
+};
+
+#define IMAGES_ALIASES "berth image ls, berth image list, berth images"
+#define RMI_ALIASES "berth image rm, berth image remove, berth rmi"
+
+static const struct cli_cmd commands[] = {
+	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
+	{ "image ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
+	{ "image list", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
+	{ "inspect", "[OPTIONS] NAME|ID [NAME|ID...]", "Return low-level information on Docker objects", NULL,
+	  inspect_opts, 1, -1, cmd_inspect },
+	{ "image inspect", "[OPTIONS] IMAGE [IMAGE...]", "Display detailed information on one or more images", NULL,
+	  image_inspect_opts, 1, -1, cmd_image_inspect },
+	{ "history", "[OPTIONS] IMAGE", "Show the history of an image", "berth image history, berth history",
+	  history_opts, 1, 1, cmd_history },
+	{ "image history", "[OPTIONS] IMAGE", "Show the history of an image", "berth image history, berth history",
+	  history_opts, 1, 1, cmd_history },
+	{ "tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	  "berth image tag, berth tag", NULL, 2, 2, cmd_tag },
+	{ "image tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	  "berth image tag, berth tag", NULL, 2, 2, cmd_tag },
+	{ "rmi", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", RMI_ALIASES, rmi_opts, 1, -1, cmd_rmi },
+	{ "image rm", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", RMI_ALIASES, rmi_opts, 1, -1, cmd_rmi },
+	{ "image remove", "[OPTIONS] IMAGE [IMAGE...]", "Remove one or more images", RMI_ALIASES, rmi_opts, 1, -1,
+	  cmd_rmi },
+	{ "image prune", "[OPTIONS]", "Remove unused images", NULL, prune_opts, 0, 0, cmd_image_prune },
+	{ "import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+	  "Import the contents from a tarball to create a filesystem image", "berth image import, berth import",
+	  import_opts, 1, 2, cmd_import },
+	{ "image import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
+	  "Import the contents from a tarball to create a filesystem image", "berth image import, berth import",
+	  import_opts, 1, 2, cmd_import },
+	{ "save", "[OPTIONS] IMAGE [IMAGE...]",
+	  "Save one or more images to a tar archive (streamed to STDOUT by default)", "berth image save, berth save",
+	  save_opts, 1, -1, cmd_save },
+	{ "image save", "[OPTIONS] IMAGE [IMAGE...]",
+	  "Save one or more images to a tar archive (streamed to STDOUT by default)", "berth image save, berth save",
+	  save_opts, 1, -1, cmd_save },
+	{ "load", "[OPTIONS]", "Load an image from a tar archive or STDIN", "berth image load, berth load", load_opts,
+	  0, 0, cmd_load },
+	{ "image load", "[OPTIONS]", "Load an image from a tar archive or STDIN", "berth image load, berth load",
+	  load_opts, 0, 0, cmd_load },
+	{ "events", "[OPTIONS]", "Get real time events from the server", "berth system events, berth events",
+	  events_opts, 0, 0, cmd_events },
+	{ "system events", "[OPTIONS]", "Get real time events from the server", "berth system events, berth events",
+	  events_opts, 0, 0, cmd_events },
+	{ "system df", "[OPTIONS]", "Show berth disk usage", NULL, df_opts, 0, 0, cmd_system_df },
+	{ "version", "[OPTIONS]", "Show the berth version information", NULL, format_only_opts, 0, 0, cmd_version },
+	{ "info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info", format_only_opts,
+	  0, 0, cmd_info },
+	{ "system info", "[OPTIONS]", "Display system-wide information", "berth system info, berth info",
+	  format_only_opts, 0, 0, cmd_info },
+};
+
+struct group {
+	const char *name, *desc;
+};
+
+static const struct group groups[] = {
+	{ "image", "Manage images" },
+	{ "system", "Manage berth" },
+};
+
+static const struct cli_cmd *find_cmd(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].path, path))
+			return &commands[i];
+	return NULL;
+}
+
+static const struct group *find_group(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		if (!strcmp(groups[i].name, name))
+			return &groups[i];
+	return NULL;
+}
+
+static void print_group_help(const struct group *g, FILE *out)
+{
+	size_t n = strlen(g->name);
+
+	fprintf(out, "Usage:  berth %s COMMAND\n\n%s\n\nCommands:\n", g->name, g->desc);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const char *p = commands[i].path;
+		if (strncmp(p, g->name, n) || p[n] != ' ')
+			continue;
+		/* aliases (image list, image remove) are not listed separately */
+		if (!strcmp(p + n + 1, "list") || !strcmp(p + n + 1, "remove"))
+			continue;
+		fprintf(out, "  %-11s %s\n", p + n + 1, commands[i].short_desc);
+	}
+	fprintf(out, "\nRun 'berth %s COMMAND --help' for more information on a command.\n", g->name);
+}
+
+static void print_main_help(FILE *out)
+{
+	static const char *const common[] = { "images", "version", "info" };
+	static const char *const others[] = { "events", "history", "import", "inspect", "load", "rmi", "save", "tag" };
+
+	fputs("Usage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
+		fprintf(out, "  %-11s %s\n", common[i], find_cmd(common[i])->short_desc);
+	fputs("\nManagement Commands:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		fprintf(out, "  %-11s %s\n", groups[i].name, groups[i].desc);
+	fputs("\nCommands:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+		fprintf(out, "  %-11s %s\n", others[i], find_cmd(others[i])->short_desc);
+	fputs("\nGlobal Options:\n"
+	      "  -D, --debug              Enable debug mode\n"
+	      "  -H, --host list          Daemon socket to connect to\n"
+	      "  -v, --version            Print version information and quit\n"
+	      "\nRun 'berth COMMAND --help' for more information on a command.\n",
+	      out);
+}
+
+static int unknown_command(const char *words)
+{
+	fprintf(stderr, "berth: unknown command: berth %s\n\nRun 'berth --help' for more information\n", words);
+	return 1;
+}
+
+static int run_cmd(struct cli *c, const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli_args a;
+	int exit_code = 0, r;
+
+	r = cli_parse_args(cmd, cmd->path, argc, argv, &a, &exit_code);
+	if (r < 0)
+		return exit_code;
+	r = cmd->run(c, &a);
+	cli_args_release(&a);
+	return r;
+}
+
+/* "image ls ...", "system df ...": a group word and its subcommand. */
+static int run_group(struct cli *c, const struct group *g, int argc, char **argv)
+{
+	char path[64];
+	const struct cli_cmd *cmd;
+
+	if (argc == 0 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+		print_group_help(g, stdout);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s %s", g->name, argv[0]);
+	cmd = find_cmd(path);
+	if (!cmd) {
+		fprintf(stderr, "berth: unknown command: berth %s\n\nUsage:  berth %s\n\nRun 'berth %s --help' for more information\n",
+			path, g->name, g->name);
+		return 1;
+	}
+	return run_cmd(c, cmd, argc - 1, argv + 1);
+}
+
+static int run_help(int argc, char **argv)
+{
+	char path[64];
+	const struct cli_cmd *cmd;
+	const struct group *g;
+
+	if (argc == 0) {
+		print_main_help(stdout);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s%s%s", argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+	if ((cmd = find_cmd(path)) || (cmd = find_cmd(argv[0]))) {
+		cli_print_help(cmd, cmd->path, stdout);
+		return 0;
+	}
+	if ((g = find_group(argv[0]))) {
+		print_group_help(g, stdout);
+		return 0;
+	}
+	fprintf(stderr, "Unknown help topic: %s\n", path);
+	return 1;
+}
+
+/* Global options before the command word; returns the index of the command. */
+static int parse_globals(struct cli *c, int argc, char **argv, int *ret_exit)
+{
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-H") || !strcmp(a, "--host")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "flag needs an argument: %s\n", a[1] == '-' ? "--host" : "'H' in -H");
+				return *ret_exit = EXIT_USAGE, -EINVAL;
+			}
+			c->host = argv[++i];
+			c->host_explicit = true;
+		} else if (!strncmp(a, "--host=", 7) || !strncmp(a, "-H=", 3)) {
+			c->host = strchr(a, '=') + 1;
+			c->host_explicit = true;
+		} else if (!strcmp(a, "-D") || !strcmp(a, "--debug")) {
+			c->debug = true;
+		} else if (!strcmp(a, "-v") || !strcmp(a, "--version")) {
+			printf("berth version %s\n", CLI_VERSION);
+			return *ret_exit = 0, -ECANCELED;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			print_main_help(stdout);
+			return *ret_exit = 0, -ECANCELED;
+		} else {
+			fprintf(stderr, "unknown %s: %s\nSee 'berth --help'.\n", a[1] == '-' ? "flag" : "shorthand flag", a);
+			return *ret_exit = EXIT_USAGE, -EINVAL;
+		}
+	}
+	return i;
+}
+
+static void pick_host(struct cli *c)
+{
+	const char *env;
+
+	if (c->host)
+		return;
+	if ((env = getenv("BERTH_HOST")) && *env)
+		c->host = env, c->host_explicit = true;
+	else if ((env = getenv("DOCKER_HOST")) && *env)
+		c->host = env, c->host_explicit = true;
+	else
+		c->host = CLI_DEFAULT_HOST;
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int exit_code = 0, i = parse_globals(&c, argc, argv, &exit_code);
+	const struct cli_cmd *cmd;
+	const struct group *g;
+	int r;
+
+	if (i < 0)
+		return exit_code;
+	if (i >= argc) {
+		print_main_help(stdout);
+		return 0;
+	}
+	pick_host(&c);
+	if (!strcmp(argv[i], "help"))
+		return run_help(argc - i - 1, argv + i + 1);
+	if ((g = find_group(argv[i])))
+		r = run_group(&c, g, argc - i - 1, argv + i + 1);
+	else if ((cmd = find_cmd(argv[i])))
+		r = run_cmd(&c, cmd, argc - i - 1, argv + i + 1);
+	else
+		r = unknown_command(argv[i]);
+	cli_disconnect(&c);
+	return r;
+}
