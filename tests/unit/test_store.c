@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1036,6 +1037,124 @@ static void test_corrupt_inputs(void **state)
 	expect_load_fails(f, tar_fd(only, 1, false), "no manifest.json or index.json");
 }
 
+/* Pre-25 docker save writes a layer that two images share once and links
+ * the second place to it; older tars put such links before their target. */
+static void test_load_linked_layer(void **state)
+{
+	struct fixture *f = *state;
+	size_t len;
+	_cleanup_free_ char *layer = small_layer(&len, "hello.txt", "hello\n");
+	digest_t id;
+	int plain = docker_archive(layer, len, NULL, "t/x:1", NULL, id);
+	struct tar_file files[8] = { 0 };
+	size_t n = read_tar(plain, files, 8, false);
+	close(plain);
+	char manifest[512];
+	snprintf(manifest, sizeof(manifest),
+		 "[{\"Config\":\"%s.json\",\"RepoTags\":[\"t/linked:1\"],\"Layers\":[\"./b/layer.tar\"]}]",
+		 digest_hex(id));
+	char path[] = "/tmp/berth-store-link-XXXXXX";
+	int fd = mkstemp(path);
+	unlink(path);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_open_fd(a, fd);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "./b/layer.tar");
+	archive_entry_set_filetype(e, AE_IFLNK);
+	archive_entry_set_symlink(e, "../l/./layer.tar");
+	archive_entry_set_perm(e, 0777);
+	archive_write_header(a, e);
+	archive_entry_free(e);
+	for (size_t i = 0; i < n; i++) {
+		const char *data = streq(files[i].name, "manifest.json") ? manifest : files[i].data;
+		size_t dlen = streq(files[i].name, "manifest.json") ? strlen(manifest) : files[i].len;
+		e = archive_entry_new();
+		archive_entry_set_pathname(e, files[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)dlen);
+		archive_write_header(a, e);
+		archive_write_data(a, data, dlen);
+		archive_entry_free(e);
+		free(files[i].name);
+		free(files[i].data);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	lseek(fd, 0, SEEK_SET);
+	_cleanup_berr_ struct berr err = { 0 };
+	char **loaded = load_fd(f->s, fd, &err);
+	if (!loaded)
+		fail_msg("load: %s", err.msg);
+	assert_string_equal(loaded[0], "t/linked:1");
+	strv_free(loaded);
+	struct image *im = get_ok(f->s, "t/linked:1");
+	assert_string_equal(im->id, id);
+	assert_int_equal(im->size, 6);
+	image_free(im);
+}
+
+/* Several threads loading, tagging and deleting at once: every call
+ * succeeds or fails cleanly and the store ends consistent. */
+struct worker {
+	struct image_store *s;
+	const char *fixture;
+	int failures;
+};
+
+static void *worker_run(void *p)
+{
+	struct worker *w = p;
+	for (int i = 0; i < 3; i++) {
+		_cleanup_berr_ struct berr err = { 0 };
+		char **loaded = load_fd(w->s, open_fixture(w->fixture), &err);
+		if (!loaded) {
+			fprintf(stderr, "worker load %s: %s\n", w->fixture, err.msg);
+			w->failures++;
+			continue;
+		}
+		struct image_change *v = NULL;
+		size_t n = 0;
+		berr_clear(&err);
+		/* May race with another worker deleting the same image. */
+		if (image_store_delete(w->s, loaded[0], true, false, NULL, NULL, &v, &n, &err) == 0)
+			image_changes_free(v, n);
+		else if (err.kind != BERR_NOT_FOUND)
+			w->failures++;
+		strv_free(loaded);
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct worker w[] = { { f->s, "busybox-docker-save.tar", 0 }, { f->s, "busybox-oci-layout.tar", 0 },
+			      { f->s, "two-images-docker-save.tar", 0 }, { f->s, "multi-tag-docker-save.tar", 0 } };
+	pthread_t t[ARRAY_SIZE(w)];
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		pthread_create(&t[i], NULL, worker_run, &w[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	/* Whatever is left is whole: each image's blobs and snapshots exist. */
+	_cleanup_berr_ struct berr err = { 0 };
+	struct image **v = NULL;
+	size_t n = 0;
+	assert_int_equal(image_store_list(f->s, &v, &n, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		char **dirs = NULL;
+		assert_int_equal(image_store_layer_dirs(f->s, v[i]->id, &dirs, &err), 0);
+		strv_free(dirs);
+	}
+	image_list_free(v, n);
+	uint64_t reclaimed = 1;
+	assert_int_equal(image_store_gc(f->s, &reclaimed, &err), 0);
+	assert_int_equal(reclaimed, 0); /* nothing was left unreferenced */
+}
+
 /* --- crash recovery --- */
 
 static void test_recovery_at_open(void **state)
@@ -1170,6 +1289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_save_load_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_inputs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_linked_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_during_load, setup, teardown),
 	};
