@@ -140,4 +140,23 @@ int image_store_gc(struct image_store *s, uint64_t *reclaimed, struct berr *err)
  * lowerdir order); for containers. */
 int image_store_layer_dirs(struct image_store *s, const char *id, char ***ret, struct berr *err);
 
+/* Notes on behaviour the declarations above leave open:
+ *  - image_store_delete/prune report, after "Deleted: <image id>", one
+ *    deleted entry per layer that went with it ("Deleted: <chain id>"), as
+ *    Docker's rmi prints them. A forced rmi of an image a container uses only
+ *    untags it. prune's reclaimed is Docker's number: the sizes of the layers
+ *    deleted.
+ *  - image_store_load: entries of ret_loaded that start with "sha256:" are
+ *    IDs ("Loaded image ID: "), the others familiar refs ("Loaded image: ").
+ *    An OCI layout entry named only by org.opencontainers.image.ref.name
+ *    "latest" (skopeo oci:DIR:latest) has no repository; the name is read as
+ *    a reference, as podman does: "latest:latest". progress gets "Reading
+ *    archive" (id "", bytes read so far, total 0) and "Loading layer" (12-hex
+ *    DiffID, 0/size then size/size) steps.
+ *  - image_store_import: message NULL or "" means Docker's default
+ *    "Imported from -"; the config is {architecture, comment, config,
+ *    created, history: [{created, comment}], os, rootfs}.
+ *  - image_store_open takes an exclusive lock on <data_root>/images.lock:
+ *    a second open of the same root (another berthd) is BERR_UNAVAILABLE. */
+
 #endif
