@@ -301,8 +301,12 @@ bool cli_flag_set(const struct cli_args *a, const char *name)
 /* "  -a, --all" / "      --digests" plus " type". */
 static int flag_column(const struct cli_opt *o, char *buf, size_t n)
 {
-	return snprintf(buf, n, "  %s%c%s--%s%s%s", o->shorthand ? "-" : "  ", o->shorthand ? o->shorthand : ' ',
-			o->shorthand ? ", " : "  ", o->name, o->type_name ? " " : "", o->type_name ? o->type_name : "");
+	char shorthand[8] = "    ";
+
+	if (o->shorthand)
+		snprintf(shorthand, sizeof(shorthand), "-%c, ", o->shorthand);
+	return snprintf(buf, n, "  %s--%s%s%s", shorthand, o->name, o->type_name ? " " : "",
+			o->type_name ? o->type_name : "");
 }
 
 static void print_options(const struct cli_opt *opts, FILE *out)

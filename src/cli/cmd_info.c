@@ -17,17 +17,17 @@ static void line(const char *label, json_t *info, const char *key)
 		printf(" %s: %s\n", label, json_is_true(v) ? "true" : "false");
 }
 
-static void list_line(const char *label, json_t *arr, const char *sep)
+/* " Label:" then one indented item per line. */
+static void list_line(const char *label, json_t *arr)
 {
 	size_t i;
 	json_t *e;
 
 	if (!json_array_size(arr))
 		return;
-	printf(" %s:", label);
+	printf(" %s:\n", label);
 	json_array_foreach(arr, i, e)
-		printf("%s%s", i ? sep : " ", json_string_value(e) ?: "");
-	putchar('\n');
+		printf("  %s\n", json_string_value(e) ?: "");
 }
 
 static void containers(json_t *info)
@@ -93,7 +93,7 @@ static void host(json_t *info)
 {
 	char mem[HUMAN_BUF];
 
-	list_line("Security Options", json_object_get(info, "SecurityOptions"), "\n  ");
+	list_line("Security Options", json_object_get(info, "SecurityOptions"));
 	line("Kernel Version", info, "KernelVersion");
 	line("Operating System", info, "OperatingSystem");
 	line("OSType", info, "OSType");
