@@ -68,6 +68,11 @@ int http_resp_end(struct http_req *r);
  * Upgrade: tcp) or "200 OK", with content_type, then returns the fd, which now
  * belongs to the caller (closing it ends the connection). */
 int http_resp_hijack(struct http_req *r, const char *content_type, int *ret_fd);
+/* The same, also returning bytes the client sent after the request that were
+ * already read off the socket (old clients that do not wait for the answer
+ * before streaming stdin); *ret_buf is malloc'ed, NULL when there are none. */
+int http_resp_hijack_buf(struct http_req *r, const char *content_type, int *ret_fd, char **ret_buf,
+			 size_t *ret_len);
 
 /* ---- the server ---- */
 typedef void (*httpd_handler)(struct http_req *r, void *userdata);
