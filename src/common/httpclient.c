@@ -491,6 +491,8 @@ static ssize_t resp_read(struct hclient_resp *r, void *buf, size_t n, unsigned t
 		}
 	}
 	size_t k = n < r->pending_len ? n : r->pending_len;
+	if (k == 0)
+		return 0;
 	memcpy(buf, r->pending, k);
 	r->pending += k;
 	r->pending_len -= k;

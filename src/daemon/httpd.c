@@ -22,9 +22,12 @@
 /* After the shutdown timeout, workers whose sockets were shut down get this
  * long to notice and return. */
 #define SHUTDOWN_GRACE_MS 1000
+#define ACCEPT_BACKOFF_MS 100
 
 struct hlisten {
 	uv_poll_t poll;
+	uv_timer_t backoff; /* out of fds: accept again a little later */
+	int open;           /* handles not yet closed */
 	int fd;
 	char *path;
 	struct httpd *s;
@@ -337,13 +340,27 @@ static void conn_adopt(struct hconn *c)
 		watch_start(c);
 }
 
+static void on_acceptable(uv_poll_t *p, int status, int events);
+
+static void on_backoff_over(uv_timer_t *t)
+{
+	struct hlisten *l = t->data;
+	uv_poll_start(&l->poll, UV_READABLE, on_acceptable);
+}
+
 static void on_acceptable(uv_poll_t *p, int status, int events)
 {
 	struct hlisten *l = p->data;
 	for (;;) {
 		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+			/* the pending connection stays readable: polling now would spin */
+			uv_poll_stop(&l->poll);
+			uv_timer_start(&l->backoff, on_backoff_over, ACCEPT_BACKOFF_MS, 0);
+			return;
+		}
 		if (fd < 0)
-			return; /* EAGAIN, or out of fds: poll tells us again */
+			return; /* EAGAIN, or the client already left */
 		struct hconn *c = hconn_new(l->s, fd);
 		if (!c) {
 			close(fd);
@@ -459,6 +476,9 @@ int httpd_listen_unix(struct httpd *s, const char *path, mode_t mode, gid_t gid,
 	}
 	l->s = s;
 	l->poll.data = l;
+	uv_timer_init(s->loop, &l->backoff);
+	l->backoff.data = l;
+	l->open = 2;
 	l->next = s->listeners;
 	s->listeners = l;
 	httpd_ref(s); /* the poll handle */
@@ -470,6 +490,8 @@ static void on_listener_closed(uv_handle_t *h)
 {
 	struct hlisten *l = h->data;
 	struct httpd *s = l->s;
+	if (--l->open > 0)
+		return;
 	free(l->path);
 	free(l);
 	httpd_unref(s);
@@ -490,6 +512,7 @@ static void stop_listening(struct httpd *s)
 		close(l->fd);
 		unlink(l->path);
 		uv_close((uv_handle_t *)&l->poll, on_listener_closed);
+		uv_close((uv_handle_t *)&l->backoff, on_listener_closed);
 		l = next;
 	}
 }

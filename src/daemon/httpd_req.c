@@ -284,6 +284,8 @@ static ssize_t req_read(struct http_req *r, void *buf, size_t n, int timeout_ms)
 		}
 	}
 	size_t k = n < r->pending_len ? n : r->pending_len;
+	if (k == 0)
+		return 0;
 	memcpy(buf, r->pending, k);
 	r->pending += k;
 	r->pending_len -= k;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -109,9 +110,10 @@ static void h_block(struct http_req *r)
 		}
 		sleep_ms(20);
 	}
-	http_resp_end(r);
+	/* published before the response ends, which is what the client sees */
 	block_exit = why;
 	block_running--;
+	http_resp_end(r);
 }
 
 static void h_hijack(struct http_req *r)
@@ -852,6 +854,43 @@ static void test_shutdown_with_stream(void **state)
 	close(fd);
 }
 
+static uint64_t cpu_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* Out of fds, the server neither spins on the pending connection nor loses
+ * it: it accepts once fds are available again. */
+static void test_accept_out_of_fds(void **state)
+{
+	struct srv *v = srv_start(NULL);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	str_copy(sa.sun_path, sizeof(sa.sun_path), v->sock);
+	struct rlimit old;
+	getrlimit(RLIMIT_NOFILE, &old);
+	int lowest = dup(0);
+	close(lowest);
+	struct rlimit low = { (rlim_t)lowest, old.rlim_max };
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	uint64_t cpu0 = cpu_ms();
+	sleep_ms(400);
+	uint64_t spent = cpu_ms() - cpu0;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	if (spent > 200)
+		fail_msg("server spun for %llu ms of CPU while out of fds", (unsigned long long)spent);
+	write_all(fd, "GET /json HTTP/1.1\r\n\r\n", 22);
+	struct raw_resp rr;
+	raw_read_response(fd, &rr);
+	assert_int_equal(rr.status, 200);
+	close(fd);
+	srv_stop(v);
+}
+
 static void test_listen_and_connect_errors(void **state)
 {
 	struct hclient *c = NULL;
@@ -914,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_peer_gone),
 		cmocka_unit_test(test_shutdown_with_stream),
+		cmocka_unit_test(test_accept_out_of_fds),
 		cmocka_unit_test(test_listen_and_connect_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
