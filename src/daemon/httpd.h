@@ -54,7 +54,8 @@ int http_resp_add_header(struct http_req *r, const char *name, const char *value
 /* Whole responses. body may be NULL (empty). */
 int http_resp_send(struct http_req *r, int status, const char *content_type, const void *body, size_t n);
 int http_resp_json(struct http_req *r, int status, const json_t *body);
-/* {"message": err->msg} with the status for err->kind. */
+/* {"message": err->msg} with the status for err->kind (413 for the
+ * EMSGSIZE "body too large" error of http_req_read_json). */
 int http_resp_error(struct http_req *r, const struct berr *err);
 int http_resp_errorf(struct http_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Streams: head now (flushed, so clients waiting on headers proceed), then

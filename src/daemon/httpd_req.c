@@ -395,6 +395,9 @@ static int send_error_msg(struct http_req *r, int status, const char *msg)
 int http_resp_error(struct http_req *r, const struct berr *err)
 {
 	int status = http_status_for(err ? err->kind : BERR_INTERNAL);
+	/* http_req_read_json's "body too large" */
+	if (err && err->kind == BERR_INVALID && err->errnum == EMSGSIZE)
+		status = 413;
 	return send_error_msg(r, status, err && err->msg ? err->msg : "internal error");
 }
 

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -646,7 +648,7 @@ static void test_errors_and_defaults(void **state)
 	}
 	/* JSON bodies: too large, malformed, empty */
 	struct hclient_resp *r = do_req(c, "POST", "/json-body", "{\"a\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}");
-	assert_int_equal(hclient_resp_status(r), 400);
+	assert_int_equal(hclient_resp_status(r), 413);
 	hclient_resp_free(r);
 	r = do_req(c, "POST", "/json-body", "{nope");
 	assert_int_equal(hclient_resp_status(r), 400);
@@ -891,6 +893,138 @@ static void test_accept_out_of_fds(void **state)
 	srv_stop(v);
 }
 
+/* A one-shot TCP peer with a canned reply, for the client alone. */
+struct canned {
+	int lfd;
+	int port;
+	const char *reply; /* NULL: read the request, then stay silent */
+	char request[4096];
+	pthread_t t;
+};
+
+static void *canned_thread(void *arg)
+{
+	struct canned *k = arg;
+	struct pollfd p = { .fd = k->lfd, .events = POLLIN };
+	if (poll(&p, 1, 5000) != 1)
+		return NULL;
+	int fd = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
+	size_t n = 0;
+	while (n < sizeof(k->request) - 1 && !strstr(k->request, "\r\n\r\n")) {
+		struct pollfd q = { .fd = fd, .events = POLLIN };
+		if (poll(&q, 1, 5000) != 1)
+			break;
+		ssize_t r = read(fd, k->request + n, sizeof(k->request) - 1 - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	if (k->reply)
+		write_all(fd, k->reply, strlen(k->reply));
+	else
+		free(raw_read_all(fd, 3000, NULL));
+	close(fd);
+	return NULL;
+}
+
+static void canned_start(struct canned *k, const char *reply)
+{
+	memset(k, 0, sizeof(*k));
+	k->reply = reply;
+	k->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(bind(k->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	socklen_t sl = sizeof(sa);
+	getsockname(k->lfd, (struct sockaddr *)&sa, &sl);
+	k->port = ntohs(sa.sin_port);
+	assert_int_equal(listen(k->lfd, 4), 0);
+	pthread_create(&k->t, NULL, canned_thread, k);
+}
+
+static struct hclient *canned_client(struct canned *k, unsigned timeout_ms)
+{
+	char host[64];
+	snprintf(host, sizeof(host), "tcp://127.0.0.1:%d", k->port);
+	struct hclient *c = NULL;
+	assert_int_equal(hclient_connect(host, &c, NULL), 0);
+	hclient_set_timeout(c, timeout_ms);
+	return c;
+}
+
+static void canned_end(struct canned *k)
+{
+	pthread_join(k->t, NULL);
+	close(k->lfd);
+}
+
+static void test_client_tcp(void **state)
+{
+	struct canned k;
+	/* a body up to EOF, and the Host header for tcp */
+	canned_start(&k, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end");
+	struct hclient *c = canned_client(&k, 5000);
+	struct hclient_resp *r = do_req(c, "GET", "/version", NULL);
+	char *b = read_body(r);
+	assert_string_equal(b, "until the end");
+	free(b);
+	hclient_resp_free(r);
+	canned_end(&k);
+	char want[64];
+	snprintf(want, sizeof(want), "\r\nHost: 127.0.0.1:%d\r\n", k.port);
+	assert_non_null(strstr(k.request, "GET /version HTTP/1.1\r\n"));
+	assert_non_null(strstr(k.request, want));
+	hclient_free(c);
+
+	/* a 200 to an upgrade request: raw bytes right after the head are kept */
+	canned_start(&k, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\nearly output");
+	c = canned_client(&k, 5000);
+	struct hclient_req q = { .method = "POST", .target = "/attach", .body_fd = -1, .upgrade = true };
+	assert_int_equal(hclient_do(c, &q, &r, NULL), 0);
+	assert_int_equal(hclient_resp_status(r), 200);
+	int fd;
+	char *buf;
+	size_t len;
+	assert_int_equal(hclient_resp_hijack(r, &fd, &buf, &len), 0);
+	hclient_resp_free(r);
+	char *more = raw_read_all(fd, 3000, NULL);
+	size_t total = len + strlen(more);
+	char *all = malloc(total + 1);
+	memcpy(all, buf, len);
+	memcpy(all + len, more, strlen(more) + 1);
+	assert_string_equal(all, "early output");
+	free(all);
+	free(more);
+	free(buf);
+	close(fd);
+	canned_end(&k);
+	assert_non_null(strstr(k.request, "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"));
+	assert_non_null(strstr(k.request, "\r\nContent-Length: 0\r\n"));
+	hclient_free(c);
+
+	/* a silent daemon: the read timeout ends the wait */
+	canned_start(&k, NULL);
+	c = canned_client(&k, 200);
+	q = (struct hclient_req){ .method = "GET", .target = "/events", .body_fd = -1 };
+	struct berr err = { 0 };
+	uint64_t t0 = now_ms();
+	assert_true(hclient_do(c, &q, &r, &err) < 0);
+	assert_true(now_ms() - t0 < 2000);
+	assert_int_equal(err.errnum, ETIMEDOUT);
+	berr_clear(&err);
+	hclient_free(c);
+	canned_end(&k);
+
+	/* a body cut short is an error, not a short success */
+	canned_start(&k, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort");
+	c = canned_client(&k, 5000);
+	r = do_req(c, "GET", "/x", NULL);
+	char *body = NULL;
+	assert_true(hclient_resp_read_all(r, &body, &len) < 0);
+	hclient_resp_free(r);
+	hclient_free(c);
+	canned_end(&k);
+}
+
 static void test_listen_and_connect_errors(void **state)
 {
 	struct hclient *c = NULL;
@@ -954,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_peer_gone),
 		cmocka_unit_test(test_shutdown_with_stream),
 		cmocka_unit_test(test_accept_out_of_fds),
+		cmocka_unit_test(test_client_tcp),
 		cmocka_unit_test(test_listen_and_connect_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
