@@ -138,7 +138,9 @@ struct http_req *httpd_req_new(struct httpd *s, struct hconn *c, struct berr *er
 	r->c = c;
 	const char *url = http_parser_url(c->parser);
 	size_t plen = strcspn(url, "?");
-	r->path = http_unescape(url, plen, false);
+	/* a NUL would cut the path short of what the client meant */
+	if (!memmem(url, plen, "%00", 3))
+		r->path = http_unescape(url, plen, false);
 	r->method = strdup(http_parser_method(c->parser));
 	if (!r->path || !r->method || (url[plen] && http_query_parse(url + plen + 1, &r->query) < 0)) {
 		httpd_req_free(TAKE_PTR(r));

@@ -590,6 +590,12 @@ static void test_bad_requests(void **state)
 	expect_json_error(resp, 400, NULL);
 	free(resp);
 	close(fd);
+	fd = raw_connect(v);
+	write_all(fd, "GET /json%00/x HTTP/1.1\r\n\r\n", 27);
+	resp = raw_read_all(fd, 5000, NULL);
+	expect_json_error(resp, 400, NULL);
+	free(resp);
+	close(fd);
 	/* and the client reads the 431 although its own write failed */
 	struct hclient *c = client(v);
 	struct http_headers h = { 0 };
