@@ -426,23 +426,42 @@ static json_t *changes_json(const struct image_change *v, size_t n)
 	return a;
 }
 
+static bool listed(struct image *const *v, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(v[i]->id, id))
+			return true;
+	return false;
+}
+
+/* moby names untag and delete events by the image ID; removed layers (also
+ * reported as "Deleted") get no event. */
+static void delete_events(struct api_call *c, const struct image *im, const struct image_change *ch, size_t n,
+			  struct image *const *before, size_t nb)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ch[i].deleted)
+			image_event(c, "untag", im->id, im, im->id);
+		else if (streq(ch[i].what, im->id) || listed(before, nb, ch[i].what))
+			image_event(c, "delete", ch[i].what, streq(ch[i].what, im->id) ? im : NULL, ch[i].what);
+}
+
 static int delete_image(struct api_call *c, struct berr *err)
 {
 	_cleanup_image_ struct image *im = NULL;
+	struct image **before = NULL;
 	struct image_change *ch = NULL;
-	size_t n = 0;
+	size_t n = 0, nb = 0;
 	int r = image_store_get(c->d->store, name_param(c), &im, err);
-	if (r < 0)
+	if (r < 0 || (r = image_store_list(c->d->store, &before, &nb, err)) < 0)
 		return r;
 	r = image_store_delete(c->d->store, name_param(c), http_query_bool(c->q, "force", false),
 			       http_query_bool(c->q, "noprune", false), NULL, NULL, &ch, &n, err);
+	if (r == 0)
+		delete_events(c, im, ch, n, before, nb);
+	image_list_free(before, nb);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) /* moby names untag and delete events by the image ID */
-		if (ch[i].deleted)
-			image_event(c, "delete", ch[i].what, streq(ch[i].what, im->id) ? im : NULL, ch[i].what);
-		else
-			image_event(c, "untag", im->id, im, im->id);
 	json_t *a = changes_json(ch, n);
 	image_changes_free(ch, n);
 	return api_reply_json(c, 200, a);
@@ -503,7 +522,7 @@ static void prune_events(struct api_call *c, const struct image_change *ch, size
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *id = ch[i].deleted ? ch[i].what : id_of_tag(before, nb, ch[i].what);
-		if (id)
+		if (id && listed(before, nb, id))
 			image_event(c, ch[i].deleted ? "delete" : "untag", id, NULL, id);
 	}
 	char num[32];
