@@ -94,6 +94,9 @@ int httpd_listen_unix(struct httpd *s, const char *path, mode_t mode, gid_t gid,
 /* Stop accepting; wait (bounded by timeout_ms) for running handlers to
  * finish; close everything. Call on the loop thread. */
 void httpd_shutdown(struct httpd *s, unsigned timeout_ms);
+/* Shuts down first when that has not happened. On the loop thread; the memory
+ * goes once the loop has run the handles' close callbacks and the last
+ * worker has returned. */
 void httpd_free(struct httpd *s);
 
 #endif

@@ -529,6 +529,13 @@ static void test_head_timeout(void **state)
 	assert_true(took >= 300 && took < 3000);
 	free(rest);
 	close(fd);
+	/* the client notices the daemon closed its idle connection and retries */
+	struct hclient *c = client(v);
+	json_int_t first = json_req(c, "/json", NULL);
+	sleep_ms(600);
+	json_int_t second = json_req(c, "/json", NULL);
+	assert_true(first != 0 && second != 0);
+	hclient_free(c);
 	srv_stop(v);
 }
 
