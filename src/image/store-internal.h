@@ -64,7 +64,7 @@ static inline void store_unlockp(pthread_mutex_t **m)
 	if (*m)
 		pthread_mutex_unlock(*m);
 }
-#define _cleanup_unlock_ _cleanup_(store_unlockp)
+#define _cleanup_unlock_ _unused_ _cleanup_(store_unlockp)
 static inline pthread_mutex_t *store_lock(struct image_store *s)
 {
 	pthread_mutex_lock(&s->lock);
