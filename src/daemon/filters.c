@@ -158,6 +158,17 @@ bool api_filters_match_labels(const struct api_filters *f, const char *key, cons
 
 /* ---- times ---- */
 
+/* secs seconds plus nanos as nanoseconds; -ERANGE past what int64 holds
+ * (about the year 2262), so absurd dates are refused, not wrapped. */
+static int to_ns(int64_t secs, int64_t nanos, int64_t *ret_ns)
+{
+	int64_t ns;
+	if (__builtin_mul_overflow(secs, (int64_t)1000000000, &ns) || __builtin_add_overflow(ns, nanos, &ns))
+		return -ERANGE;
+	*ret_ns = ns;
+	return 0;
+}
+
 /* Go's time.ParseDuration: [-]{number unit}+, units ns us µs ms s m h. */
 static int parse_go_duration(const char *s, int64_t *ret_ns)
 {
@@ -192,6 +203,9 @@ static int parse_go_duration(const char *s, int64_t *ret_ns)
 		total += n * units[bi].ns;
 		s = end + best;
 	}
+	/* Like Go: a duration is an int64 of nanoseconds (±292 years). */
+	if (!(total < 9.2e18))
+		return -ERANGE;
 	*ret_ns = (int64_t)(neg ? -total : total);
 	return 0;
 }
@@ -212,8 +226,7 @@ static int parse_unix(const char *s, int64_t *ret_ns)
 		for (size_t i = 0; i < 9; i++)
 			nanos = nanos * 10 + (i < n ? f[i] - '0' : 0);
 	}
-	*ret_ns = secs * 1000000000LL + (secs < 0 ? -nanos : nanos);
-	return 0;
+	return to_ns(secs, secs < 0 ? -nanos : nanos, ret_ns);
 }
 
 /* Fraction and zone after the seconds of an RFC 3339 time. */
@@ -253,18 +266,16 @@ static int parse_rfc3339(const char *s, int64_t *ret_ns)
 		return -EINVAL;
 	}
 	int64_t secs = (int64_t)timegm(&tm) - off;
-	*ret_ns = secs * 1000000000LL + nanos;
-	return 0;
+	return to_ns(secs, nanos, ret_ns);
 }
 
 int api_parse_time(const char *s, int64_t now_ns, int64_t *ret_ns, struct berr *err)
 {
 	int64_t d;
 	/* A plain number is a unix time, never a duration (Go needs a unit). */
-	if (s && *s && strpbrk(s, "hmsnuµ") && parse_go_duration(s, &d) == 0) {
-		*ret_ns = now_ns - d;
+	if (s && *s && strpbrk(s, "hmsnuµ") && parse_go_duration(s, &d) == 0 &&
+	    !__builtin_sub_overflow(now_ns, d, ret_ns))
 		return 0;
-	}
 	if (s && *s && (parse_unix(s, ret_ns) == 0 || parse_rfc3339(s, ret_ns) == 0))
 		return 0;
 	return berr_set(err, BERR_INVALID, 0, "failed to parse value as time or duration: \"%s\"", s ? s : "");
