@@ -16,6 +16,7 @@
 #define BERTH_IMAGE_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 
 #include "image/content.h"
@@ -35,6 +36,7 @@ struct image_store {
 	sqlite3 *db;
 	struct lease *leases;
 	size_t n_leases;
+	bool opened; /* open (and recovery) succeeded: a close may mark the store clean */
 };
 
 /* A set of leases one operation holds. */

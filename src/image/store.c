@@ -257,6 +257,8 @@ static int open_dirs(struct image_store *s, struct berr *err)
 	return 0;
 }
 
+#define CLEAN_MARKER "store.clean"
+
 int image_store_open(const char *data_root, struct image_store **ret, struct berr *err)
 {
 	struct image_store *s = calloc(1, sizeof(*s));
@@ -278,17 +280,36 @@ int image_store_open(const char *data_root, struct image_store **ret, struct ber
 	if (r >= 0)
 		r = meta_open(dbpath, &s->db, err);
 	/* Recovery: partial ingests, unfinished unpacks and anything a crash
-	 * left unrecorded. */
+	 * left unrecorded. Walking every blob and snapshot costs time in
+	 * proportion to the store, so it only runs when the last close was not
+	 * clean: a clean close leaves CLEAN_MARKER, which we remove before
+	 * changing anything (so a crash from here on is noticed next time). */
+	bool clean = r >= 0 && faccessat(s->root_fd, CLEAN_MARKER, F_OK, 0) == 0;
+	if (clean && (unlinkat(s->root_fd, CLEAN_MARKER, 0) < 0 || fsync(s->root_fd) < 0))
+		r = berr_set(err, BERR_INTERNAL, errno, "removing %s/%s", data_root, CLEAN_MARKER);
 	if (r >= 0 && (r = content_clear_ingest(&s->content)) < 0)
 		r = berr_set(err, BERR_INTERNAL, -r, "cleaning %s/content/ingest", data_root);
-	if (r >= 0)
+	if (r >= 0 && !clean)
 		r = gc_locked(s, true, NULL, err);
 	if (r < 0) {
 		image_store_close(s);
 		return r;
 	}
+	s->opened = true;
 	*ret = s;
 	return 0;
+}
+
+/* Leave the marker that lets the next open skip the recovery walk. Only
+ * after everything is closed; durable before we report the close done. */
+static void mark_clean(struct image_store *s)
+{
+	int fd = openat(s->root_fd, CLEAN_MARKER, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	fsync(fd);
+	close(fd);
+	fsync(s->root_fd);
 }
 
 void image_store_close(struct image_store *s)
@@ -297,6 +318,8 @@ void image_store_close(struct image_store *s)
 		return;
 	if (s->db)
 		meta_close(s->db);
+	if (s->opened && s->n_leases == 0)
+		mark_clean(s);
 	content_close(&s->content);
 	closep(&s->snaps_fd);
 	closep(&s->lock_fd);
