@@ -166,6 +166,13 @@ int meta_open(const char *path, sqlite3 **ret, struct berr *err)
 
 void meta_close(sqlite3 *db) { sqlite3_close(db); }
 
+int meta_begin_read(sqlite3 *db, struct berr *err)
+{
+	if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(db, err, "starting a read transaction");
+	return 0;
+}
+
 int meta_begin(sqlite3 *db, struct berr *err)
 {
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)

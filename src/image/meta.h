@@ -24,6 +24,9 @@ int meta_open(const char *path, sqlite3 **ret, struct berr *err);
 void meta_close(sqlite3 *db);
 
 int meta_begin(sqlite3 *db, struct berr *err);
+/* A read transaction around many queries: one lock and one snapshot instead
+ * of one per statement. End it with meta_commit. */
+int meta_begin_read(sqlite3 *db, struct berr *err);
 int meta_commit(sqlite3 *db, struct berr *err);
 void meta_rollback(sqlite3 *db);
 

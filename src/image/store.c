@@ -459,18 +459,25 @@ int image_store_list(struct image_store *s, struct image ***ret, size_t *ret_n, 
 {
 	_cleanup_unlock_ pthread_mutex_t *m = store_lock(s);
 	_cleanup_strv_free_ char **ids = NULL;
-	int r = meta_image_ids(s->db, &ids);
+	int r = meta_begin_read(s->db, err);
 	if (r < 0)
+		return r;
+	r = meta_image_ids(s->db, &ids);
+	if (r < 0) {
+		meta_rollback(s->db);
 		return berr_db(err, r, "listing images");
+	}
 	size_t n = strv_length(ids);
 	struct image **v = calloc(n + 1, sizeof(*v));
-	if (!v)
-		return berr_set(err, BERR_INTERNAL, ENOMEM, "listing images");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; v && i < n; i++)
 		if ((r = image_load_locked(s, ids[i], &v[i], err)) < 0) {
+			meta_rollback(s->db);
 			image_list_free(v, n);
 			return r;
 		}
+	meta_rollback(s->db); /* read only: nothing to commit */
+	if (!v)
+		return berr_set(err, BERR_INTERNAL, ENOMEM, "listing images");
 	*ret = v;
 	*ret_n = n;
 	return 0;
