@@ -56,6 +56,11 @@ const char *http_query_get(const struct http_query *q, const char *key); /* firs
 bool http_query_bool(const struct http_query *q, const char *key, bool def);
 void http_query_release(struct http_query *q);
 
+struct iovec;
+/* Write every byte of the n vectors to a socket (sendmsg, no SIGPIPE),
+ * retrying partial writes; iov is consumed. */
+int http_send_iov(int fd, struct iovec *iov, int n);
+
 /* ---- incremental parser ---- */
 
 enum http_parse_kind { HTTP_PARSE_REQUEST, HTTP_PARSE_RESPONSE };

@@ -226,28 +226,6 @@ void hclient_set_timeout(struct hclient *c, unsigned ms) { c->timeout_ms = ms; }
 
 /* ---- sending ---- */
 
-static int send_iov(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
 
 static bool method_has_body(const char *m)
 {
@@ -295,12 +273,12 @@ static int send_chunked_fd(int fd, int body_fd)
 		char size[24];
 		int sn = snprintf(size, sizeof(size), "%zx\r\n", (size_t)n);
 		struct iovec iov[3] = { { size, (size_t)sn }, { chunk, (size_t)n }, { (void *)"\r\n", 2 } };
-		int r = send_iov(fd, iov, 3);
+		int r = http_send_iov(fd, iov, 3);
 		if (r < 0)
 			return r;
 	}
 	struct iovec end = { (void *)"0\r\n\r\n", 5 };
-	return send_iov(fd, &end, 1);
+	return http_send_iov(fd, &end, 1);
 }
 
 static int send_request(struct hclient *c, const struct hclient_req *q)
@@ -310,7 +288,7 @@ static int send_request(struct hclient *c, const struct hclient_req *q)
 	if (!head)
 		return -ENOMEM;
 	struct iovec iov[2] = { { head, hn }, { (void *)q->body, q->body_len } };
-	int r = send_iov(c->fd, iov, q->body_fd < 0 && q->body && q->body_len ? 2 : 1);
+	int r = http_send_iov(c->fd, iov, q->body_fd < 0 && q->body && q->body_len ? 2 : 1);
 	if (r >= 0 && q->body_fd >= 0)
 		r = send_chunked_fd(c->fd, q->body_fd);
 	return r;

@@ -21,33 +21,11 @@
 
 /* ---- writing ---- */
 
-static int send_iov(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		while (n > 0 && (size_t)w >= iov->iov_len) {
-			w -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
 
 int httpd_send_all(int fd, const void *buf, size_t n)
 {
 	struct iovec iov = { (void *)buf, n };
-	return send_iov(fd, &iov, 1);
+	return http_send_iov(fd, &iov, 1);
 }
 
 /* Marks the connection broken on failure: it cannot carry another request. */
@@ -55,7 +33,7 @@ static int req_send(struct http_req *r, struct iovec *iov, int n)
 {
 	if (r->io_error)
 		return -EPIPE;
-	int ret = send_iov(r->c->fd, iov, n);
+	int ret = http_send_iov(r->c->fd, iov, n);
 	if (ret < 0)
 		r->io_error = true;
 	return ret;
