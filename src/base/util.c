@@ -242,6 +242,14 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+int mkdirat_open(int dfd, const char *name, mode_t mode)
+{
+	if (mkdirat(dfd, name, mode) < 0 && errno != EEXIST)
+		return -errno;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 int rm_rf_at(int dfd, const char *name)
 {
 	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)

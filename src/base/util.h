@@ -44,6 +44,9 @@ int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len); /* exact; -EPIPE on early EOF */
 /* mkdir -p for a host path (not inside a container root: see path.h for that). */
 int mkdir_p(const char *path, mode_t mode);
+/* mkdir dfd/name (an existing one is fine) and open it O_DIRECTORY without
+ * following a symlink; returns the fd. */
+int mkdirat_open(int dfd, const char *name, mode_t mode);
 /* Remove a directory tree below dirfd/name; missing is not an error. */
 int rm_rf_at(int dirfd, const char *name);
 

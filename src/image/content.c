@@ -21,11 +21,9 @@ struct content_writer {
 
 static int open_dir_at(int dfd, const char *name, int *ret)
 {
-	if (mkdirat(dfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = mkdirat_open(dfd, name, 0700);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	*ret = fd;
 	return 0;
 }
