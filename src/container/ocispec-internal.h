@@ -17,7 +17,7 @@ int64_t hc_int(json_t *hc, const char *key);
 bool hc_bool(json_t *hc, const char *key);
 const char *hc_str(json_t *hc, const char *key); /* "" when absent */
 
-/* lnx.resources and the device list from a HostConfig. */
+/* linux.resources and the device list from a HostConfig. */
 int ctr_resources_build(json_t *hc, json_t *lnx, bool privileged, const char *host_dev_dir, struct berr *err);
 /* process.rlimits: Ulimits, with nofile defaulting to min(1048576, host hard). */
 int ctr_rlimits_build(json_t *hc, uint64_t nofile_hard_max, json_t **ret, struct berr *err);
