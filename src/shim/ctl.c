@@ -48,13 +48,11 @@ void conn_close(struct shim *s, struct conn *c)
 	free(c);
 }
 
-static bool stdin_paused;
-
 void ctl_pause_stdin(struct shim *s, bool paused)
 {
-	if (stdin_paused == paused)
+	if (s->stdin_paused == paused)
 		return;
-	stdin_paused = paused;
+	s->stdin_paused = paused;
 	for (struct conn *c = s->conns; c; c = c->next)
 		if (c->kind == C_ATTACH)
 			conn_update(s, c);
@@ -64,7 +62,7 @@ bool conn_update(struct shim *s, struct conn *c)
 {
 	uint32_t ev = 0;
 	bool reading = !c->rd_eof && !c->closing && c->kind != C_REPLY;
-	if (reading && !(c->kind == C_ATTACH && c->want_stdin && stdin_paused))
+	if (reading && !(c->kind == C_ATTACH && c->want_stdin && s->stdin_paused))
 		ev |= EPOLLIN;
 	if (c->out.len > 0)
 		ev |= EPOLLOUT;

@@ -57,6 +57,7 @@ struct shim {
 	struct jsonlog_writer *log;
 	struct buf inbuf;   /* stdin bytes not yet taken by the container */
 	bool in_close;      /* close the container's stdin once inbuf is empty */
+	bool stdin_paused;  /* attach clients' input not read while inbuf waits */
 	bool finished;      /* exit recorded: log flushed, exit file written */
 	int64_t deadline_ns; /* bound for the current exit phase, 0 = none */
 	struct conn *conns;
