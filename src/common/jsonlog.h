@@ -68,4 +68,8 @@ int jsonlog_read(const char *path, const struct jsonlog_read_opts *o, jsonlog_en
  * {stream, 0, 0, 0, size big-endian u32} before each payload. */
 void jsonlog_frame_header(enum jsonlog_stream s, uint32_t len, unsigned char out[8]);
 
+/* Test hook: bytes jsonlog_read() has read from log files in this process
+ * (all readers together), so tests can check that tail stays O(answer). */
+uint64_t jsonlog_stats_bytes_read(void);
+
 #endif
