@@ -614,8 +614,11 @@ static int parse_time(const char *s, size_t n, int64_t *ret_ns)
 	} else {
 		return -EINVAL;
 	}
-	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
-	*ret_ns = t * NSEC_PER_SEC + frac;
+	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off, ns;
+	/* int64 nanoseconds span the years 1677 to 2262 */
+	if (__builtin_mul_overflow(t, NSEC_PER_SEC, &ns) || __builtin_add_overflow(ns, frac, &ns))
+		return -ERANGE;
+	*ret_ns = ns;
 	return 0;
 }
 
