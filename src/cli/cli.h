@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/err.h"
@@ -183,6 +184,48 @@ void cli_time_rfc3339(int64_t secs, long nanos, bool fixed_nanos, char *buf, siz
 bool cli_confirm(const char *msg);
 /* Ellipsis(s, n) in docker's formatter: n display runes, "…" at the end. */
 char *cli_ellipsis(const char *s, size_t max);
+
+/* ---- containers (cmd_run.c, cmd_container*.c) ---- */
+struct cli_stream {
+	int fd;           /* the hijacked connection */
+	char *buf;        /* bytes read past the 101 */
+	size_t len;
+	bool tty, in;
+	const char *id;
+	const char *kind; /* "containers" (default) or "exec" for resize */
+};
+/* 8-byte frame demultiplexer writing to fds 1 and 2. */
+struct demux {
+	unsigned char hdr[8];
+	size_t hlen;
+	uint32_t left;
+};
+void demux_feed(struct demux *d, const char *buf, size_t n);
+/* A request on a new connection of its own (wait, attach). */
+int cli_open_extra(struct cli *c, const char *method, const char *target, bool upgrade, struct hclient **ret_hc,
+		   struct hclient_resp **ret);
+int cli_attach(struct cli *c, const char *id, bool out, bool in, bool tty, struct cli_stream *st);
+/* Copy streams until the daemon closes; 1 when detached by ctrl-p ctrl-q. */
+int cli_stream_run(struct cli *c, struct cli_stream *st);
+int cli_wait_status(struct hclient_resp *wresp, int *ret_status);
+void cli_resize(struct cli *c, const char *kind, const char *id);
+void cli_terminal_size(int fd, unsigned *rows, unsigned *cols);
+int run_build_body(const struct cli_args *a, bool detach, json_t **ret);
+/* Insert "--" before the first positional argument (run, create). */
+int cli_args_stop_at_positional(const struct cli_cmd *cmd, int argc, char **argv, char ***ret_argv);
+
+int cmd_run(struct cli *c, const struct cli_args *a);
+int cmd_create(struct cli *c, const struct cli_args *a);
+int cmd_start(struct cli *c, const struct cli_args *a);
+int cmd_stop(struct cli *c, const struct cli_args *a);
+int cmd_restart(struct cli *c, const struct cli_args *a);
+int cmd_kill(struct cli *c, const struct cli_args *a);
+int cmd_rm(struct cli *c, const struct cli_args *a);
+int cmd_ps(struct cli *c, const struct cli_args *a);
+int cmd_logs(struct cli *c, const struct cli_args *a);
+int cmd_attach(struct cli *c, const struct cli_args *a);
+int cmd_wait(struct cli *c, const struct cli_args *a);
+int cmd_container_inspect(struct cli *c, const struct cli_args *a);
 
 /* Commands */
 int cmd_images(struct cli *c, const struct cli_args *a);

@@ -104,10 +104,169 @@ static const struct cli_opt format_only_opts[] = {
 	{ 0 },
 };
 
+#define CONTAINER_CREATE_OPTS                                                                                     \
+	{ 0, "cap-add", OPT_LIST, "list", "Add Linux capabilities", false },                                      \
+	{ 0, "cap-drop", OPT_LIST, "list", "Drop Linux capabilities", false },                                    \
+	{ 0, "cpus", OPT_STRING, "decimal", "Number of CPUs", false },                                            \
+	{ 0, "device", OPT_LIST, "list", "Add a host device to the container", false },                           \
+	{ 0, "entrypoint", OPT_STRING, "string", "Overwrite the default ENTRYPOINT\nof the image", false },       \
+	{ 'e', "env", OPT_LIST, "list", "Set environment variables", false },                                     \
+	{ 0, "env-file", OPT_LIST, "list", "Read in a file of environment\nvariables", false },                   \
+	{ 'h', "hostname", OPT_STRING, "string", "Container host name", false },                                  \
+	{ 0, "init", OPT_BOOL, NULL, "Run an init inside the container\nthat forwards signals and reaps\nprocesses", \
+	  false },                                                                                                \
+	{ 'i', "interactive", OPT_BOOL, NULL, "Keep STDIN open even if not attached", false },                   \
+	{ 'l', "label", OPT_LIST, "list", "Set meta data on a container", false },                                \
+	{ 'm', "memory", OPT_STRING, "bytes", "Memory limit", false },                                            \
+	{ 0, "name", OPT_STRING, "string", "Assign a name to the container", false },                             \
+	{ 0, "network", OPT_STRING, "network", "Connect a container to a network", false },                       \
+	{ 0, "pids-limit", OPT_STRING, "int", "Tune container pids limit (set\n-1 for unlimited)", false },       \
+	{ 0, "privileged", OPT_BOOL, NULL, "Give extended privileges to this\ncontainer", false },                \
+	{ 0, "read-only", OPT_BOOL, NULL, "Mount the container's root\nfilesystem as read only", false },         \
+	{ 0, "rm", OPT_BOOL, NULL,                                                                                \
+	  "Automatically remove the\ncontainer and its associated\nanonymous volumes when it exits", false },     \
+	{ 0, "security-opt", OPT_LIST, "list", "Security Options", false },                                       \
+	{ 0, "shm-size", OPT_STRING, "bytes", "Size of /dev/shm", false },                                        \
+	{ 0, "stop-signal", OPT_STRING, "string", "Signal to stop the container", false },                        \
+	{ 0, "stop-timeout", OPT_STRING, "int", "Timeout (in seconds) to stop a\ncontainer", false },             \
+	{ 0, "sysctl", OPT_LIST, "map", "Sysctl options (default map[])", false },                                \
+	{ 't', "tty", OPT_BOOL, NULL, "Allocate a pseudo-TTY", false },                                           \
+	{ 0, "ulimit", OPT_LIST, "ulimit", "Ulimit options (default [])", false },                                \
+	{ 'u', "user", OPT_STRING, "string", "Username or UID (format:\n<name|uid>[:<group|gid>])", false },      \
+	{ 'w', "workdir", OPT_STRING, "string", "Working directory inside the\ncontainer", false }
+
+static const struct cli_opt create_opts[] = {
+	CONTAINER_CREATE_OPTS,
+	{ 0 },
+};
+
+static const struct cli_opt run_opts[] = {
+	{ 'd', "detach", OPT_BOOL, NULL, "Run container in background and\nprint container ID", false },
+	CONTAINER_CREATE_OPTS,
+	{ 0 },
+};
+
+static const struct cli_opt start_opts[] = {
+	{ 'a', "attach", OPT_BOOL, NULL, "Attach STDOUT/STDERR and forward\nsignals", false },
+	{ 'i', "interactive", OPT_BOOL, NULL, "Attach container's STDIN", false },
+	{ 0 },
+};
+
+static const struct cli_opt stop_opts[] = {
+	{ 's', "signal", OPT_STRING, "string", "Signal to send to the container", false },
+	{ 't', "time", OPT_STRING, "int", "Seconds to wait before killing the\ncontainer", false },
+	{ 0 },
+};
+
+static const struct cli_opt kill_opts[] = {
+	{ 's', "signal", OPT_STRING, "string", "Signal to send to the container", false },
+	{ 0 },
+};
+
+static const struct cli_opt rm_opts[] = {
+	{ 'f', "force", OPT_BOOL, NULL, "Force the removal of a running container\n(uses SIGKILL)", false },
+	{ 'l', "link", OPT_BOOL, NULL, "Remove the specified link", false },
+	{ 'v', "volumes", OPT_BOOL, NULL, "Remove anonymous volumes associated\nwith the container", false },
+	{ 0 },
+};
+
+static const struct cli_opt ps_opts[] = {
+	{ 'a', "all", OPT_BOOL, NULL, "Show all containers (default shows\njust running)", false },
+	{ 'f', "filter", OPT_FILTER, "filter", "Filter output based on conditions\nprovided", false },
+	{ 0, "format", OPT_STRING, "string", FORMAT_TABLE_HELP, false },
+	{ 'n', "last", OPT_STRING, "int", "Show n last created containers\n(includes all states) (default -1)",
+	  false },
+	{ 'l', "latest", OPT_BOOL, NULL, "Show the latest created container\n(includes all states)", false },
+	{ 0, "no-trunc", OPT_BOOL, NULL, "Don't truncate output", false },
+	{ 'q', "quiet", OPT_BOOL, NULL, "Only display container IDs", false },
+	{ 's', "size", OPT_BOOL, NULL, "Display total file sizes", false },
+	{ 0 },
+};
+
+static const struct cli_opt logs_opts[] = {
+	{ 0, "details", OPT_BOOL, NULL, "Show extra details provided to logs", false },
+	{ 'f', "follow", OPT_BOOL, NULL, "Follow log output", false },
+	{ 0, "since", OPT_STRING, "string",
+	  "Show logs since timestamp (e.g.\n\"2013-01-02T13:23:37Z\") or relative\n(e.g. \"42m\" for 42 minutes)", false },
+	{ 'n', "tail", OPT_STRING, "string", "Number of lines to show from the\nend of the logs (default \"all\")",
+	  false },
+	{ 't', "timestamps", OPT_BOOL, NULL, "Show timestamps", false },
+	{ 0, "until", OPT_STRING, "string",
+	  "Show logs before a timestamp (e.g.\n\"2013-01-02T13:23:37Z\") or relative\n(e.g. \"42m\" for 42 minutes)",
+	  false },
+	{ 0 },
+};
+
+static const struct cli_opt attach_opts[] = {
+	{ 0, "no-stdin", OPT_BOOL, NULL, "Do not attach STDIN", false },
+	{ 0 },
+};
+
+static const struct cli_opt container_inspect_opts[] = {
+	{ 'f', "format", OPT_STRING, "string", FORMAT_HELP, false },
+	{ 's', "size", OPT_BOOL, NULL, "Display total file sizes", false },
+	{ 0 },
+};
+
 #define IMAGES_ALIASES "berth image ls, berth image list, berth images"
 #define RMI_ALIASES "berth image rm, berth image remove, berth rmi"
 
 static const struct cli_cmd commands[] = {
+	{ "run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+	  "berth container run, berth run", run_opts, 1, -1, cmd_run },
+	{ "container run", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create and run a new container from an image",
+	  "berth container run, berth run", run_opts, 1, -1, cmd_run },
+	{ "create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+	  "berth container create, berth create", create_opts, 1, -1, cmd_create },
+	{ "container create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container",
+	  "berth container create, berth create", create_opts, 1, -1, cmd_create },
+	{ "start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+	  "berth container start, berth start", start_opts, 1, -1, cmd_start },
+	{ "container start", "[OPTIONS] CONTAINER [CONTAINER...]", "Start one or more stopped containers",
+	  "berth container start, berth start", start_opts, 1, -1, cmd_start },
+	{ "stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+	  "berth container stop, berth stop", stop_opts, 1, -1, cmd_stop },
+	{ "container stop", "[OPTIONS] CONTAINER [CONTAINER...]", "Stop one or more running containers",
+	  "berth container stop, berth stop", stop_opts, 1, -1, cmd_stop },
+	{ "restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+	  "berth container restart, berth restart", stop_opts, 1, -1, cmd_restart },
+	{ "container restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart one or more containers",
+	  "berth container restart, berth restart", stop_opts, 1, -1, cmd_restart },
+	{ "kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+	  "berth container kill, berth kill", kill_opts, 1, -1, cmd_kill },
+	{ "container kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Kill one or more running containers",
+	  "berth container kill, berth kill", kill_opts, 1, -1, cmd_kill },
+	{ "rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  "berth container rm, berth container remove, berth rm", rm_opts, 1, -1, cmd_rm },
+	{ "container rm", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  "berth container rm, berth container remove, berth rm", rm_opts, 1, -1, cmd_rm },
+	{ "container remove", "[OPTIONS] CONTAINER [CONTAINER...]", "Remove one or more containers",
+	  "berth container rm, berth container remove, berth rm", rm_opts, 1, -1, cmd_rm },
+	{ "ps", "[OPTIONS]", "List containers", "berth container ls, berth container list, berth container ps, berth ps",
+	  ps_opts, 0, 0, cmd_ps },
+	{ "container ls", "[OPTIONS]", "List containers",
+	  "berth container ls, berth container list, berth container ps, berth ps", ps_opts, 0, 0, cmd_ps },
+	{ "container list", "[OPTIONS]", "List containers",
+	  "berth container ls, berth container list, berth container ps, berth ps", ps_opts, 0, 0, cmd_ps },
+	{ "container ps", "[OPTIONS]", "List containers",
+	  "berth container ls, berth container list, berth container ps, berth ps", ps_opts, 0, 0, cmd_ps },
+	{ "logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", "berth container logs, berth logs",
+	  logs_opts, 1, 1, cmd_logs },
+	{ "container logs", "[OPTIONS] CONTAINER", "Fetch the logs of a container", "berth container logs, berth logs",
+	  logs_opts, 1, 1, cmd_logs },
+	{ "attach", "[OPTIONS] CONTAINER", "Attach local standard input, output, and error streams to a running container",
+	  "berth container attach, berth attach", attach_opts, 1, 1, cmd_attach },
+	{ "container attach", "[OPTIONS] CONTAINER",
+	  "Attach local standard input, output, and error streams to a running container",
+	  "berth container attach, berth attach", attach_opts, 1, 1, cmd_attach },
+	{ "wait", "CONTAINER [CONTAINER...]", "Block until one or more containers stop, then print their exit codes",
+	  "berth container wait, berth wait", NULL, 1, -1, cmd_wait },
+	{ "container wait", "CONTAINER [CONTAINER...]",
+	  "Block until one or more containers stop, then print their exit codes", "berth container wait, berth wait",
+	  NULL, 1, -1, cmd_wait },
+	{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
+	  "Display detailed information on one or more containers", NULL, container_inspect_opts, 1, -1,
+	  cmd_container_inspect },
 	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
 	{ "image ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
 	{ "image list", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
@@ -161,6 +320,7 @@ struct group {
 };
 
 static const struct group groups[] = {
+	{ "container", "Manage containers" },
 	{ "image", "Manage images" },
 	{ "system", "Manage berth" },
 };
@@ -230,8 +390,12 @@ static int run_cmd(struct cli *c, const struct cli_cmd *cmd, int argc, char **ar
 {
 	struct cli_args a;
 	int exit_code = 0, r;
+	char **nv = NULL;
 
-	r = cli_parse_args(cmd, cmd->path, argc, argv, &a, &exit_code);
+	if (cmd->run == cmd_run || cmd->run == cmd_create)
+		argc = cli_args_stop_at_positional(cmd, argc, argv, &nv);
+	r = cli_parse_args(cmd, cmd->path, argc, nv ? nv : argv, &a, &exit_code);
+	free(nv);
 	if (r < 0)
 		return exit_code;
 	r = cmd->run(c, &a);
