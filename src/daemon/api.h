@@ -35,6 +35,8 @@ extern const struct route api_system_routes[];
 extern const size_t api_system_n_routes;
 extern const struct route api_images_routes[];
 extern const size_t api_images_n_routes;
+extern const struct route api_containers_routes[];
+extern const size_t api_containers_n_routes;
 
 /* Go's RFC 3339 with nanoseconds, trailing zeros trimmed
  * ("2026-11-28T00:55:53.702661253Z"); 0 gives "0001-01-01T00:00:00Z". */

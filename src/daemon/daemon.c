@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "base/util.h"
+#include "daemon/containers.h"
 #include "daemon/dlog.h"
 #include "daemon/events.h"
 #include "daemon/httpd.h"
@@ -227,6 +228,7 @@ static void teardown(struct daemon_run *run)
 		uv_run(&run->loop, UV_RUN_DEFAULT);
 		uv_loop_close(&run->loop);
 	}
+	containers_close(run->d.containers);
 	image_store_close(run->d.store);
 	events_free(run->d.events);
 	for (size_t i = 0; run->sockets && run->sockets[i]; i++)
@@ -255,6 +257,8 @@ static int setup(struct daemon_run *run, struct berr *err)
 		return berr_prefix(err, "opening the image store in %s", cfg->data_root);
 	if (!(run->d.events = events_new()))
 		return berr_set(err, BERR_INTERNAL, ENOMEM, "starting");
+	if ((r = containers_open(&run->d, &run->d.containers, err)) < 0)
+		return berr_isset(err) ? r : berr_set(err, BERR_INTERNAL, -r, "opening the container store");
 	if ((r = uv_loop_init(&run->loop)) < 0)
 		return berr_set(err, BERR_INTERNAL, -r, "starting the event loop");
 	run->loop_ready = true;

@@ -20,11 +20,13 @@
 
 struct image_store;
 struct events;
+struct containers;
 
 struct daemon {
 	const struct daemon_config *cfg;
 	struct image_store *store;
 	struct events *events;
+	struct containers *containers;
 	char id[40];      /* engine ID (a UUID kept in the data root) */
 	int64_t start_ns; /* CLOCK_REALTIME at startup */
 };

@@ -12,7 +12,8 @@
 static bool find_route(const char *method, const char *path, struct route_match *ret)
 {
 	return router_match(api_system_routes, api_system_n_routes, method, path, ret) ||
-	       router_match(api_images_routes, api_images_n_routes, method, path, ret);
+	       router_match(api_images_routes, api_images_n_routes, method, path, ret) ||
+	       router_match(api_containers_routes, api_containers_n_routes, method, path, ret);
 }
 
 static int run_route(struct http_req *r, struct route_match *m, unsigned version, void *daemon,
