@@ -37,6 +37,9 @@ extern const struct route api_images_routes[];
 extern const size_t api_images_n_routes;
 extern const struct route api_containers_routes[];
 extern const size_t api_containers_n_routes;
+/* Every container as GET /containers/json?all=1 lists it, with SizeRw and
+ * SizeRootFs (system df). */
+json_t *api_containers_summaries(struct api_call *c);
 
 /* Go's RFC 3339 with nanoseconds, trailing zeros trimmed
  * ("2026-11-28T00:55:53.702661253Z"); 0 gives "0001-01-01T00:00:00Z". */

@@ -519,3 +519,22 @@ const struct route api_containers_routes[] = {
 	{ "DELETE", "/containers/{id}", delete_container },
 };
 const size_t api_containers_n_routes = ARRAY_SIZE(api_containers_routes);
+
+json_t *api_containers_summaries(struct api_call *c)
+{
+	struct ctr **v = NULL;
+	size_t n = 0;
+	json_t *arr = json_array();
+	if (!arr || containers_list(c->d->containers, &v, &n) < 0)
+		return arr;
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = summary(c, v[i]);
+		if (!s)
+			continue;
+		json_object_set_new(s, "SizeRw", json_integer(0));
+		json_object_set_new(s, "SizeRootFs", json_integer(0));
+		json_array_append_new(arr, s);
+	}
+	containers_list_free(c->d->containers, v, n);
+	return arr;
+}

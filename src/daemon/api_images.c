@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/ref.h"
 #include "daemon/api.h"
+#include "daemon/containers.h"
 #include "daemon/changes.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
@@ -456,7 +457,8 @@ static int delete_image(struct api_call *c, struct berr *err)
 	if (r < 0 || (r = image_store_list(c->d->store, &before, &nb, err)) < 0)
 		return r;
 	r = image_store_delete(c->d->store, name_param(c), http_query_bool(c->q, "force", false),
-			       http_query_bool(c->q, "noprune", false), NULL, NULL, &ch, &n, err);
+			       http_query_bool(c->q, "noprune", false), containers_image_in_use, c->d->containers, &ch,
+			       &n, err);
 	if (r == 0)
 		delete_events(c, im, ch, n, before, nb);
 	image_list_free(before, nb);

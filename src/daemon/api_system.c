@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "common/json.h"
 #include "daemon/api.h"
+#include "daemon/containers.h"
 #include "daemon/daemon.h"
 #include "daemon/events.h"
 #include "daemon/filters.h"
@@ -230,10 +231,12 @@ static void info_counts(json_t *o, struct api_call *c, size_t images)
 {
 	const char *root = c->d->cfg->data_root;
 	set(o, "ID", json_string(c->d->id));
-	set(o, "Containers", json_integer(0));
-	set(o, "ContainersRunning", json_integer(0));
-	set(o, "ContainersPaused", json_integer(0));
-	set(o, "ContainersStopped", json_integer(0));
+	int total, running, paused, stopped;
+	containers_counts(c->d->containers, &total, &running, &paused, &stopped);
+	set(o, "Containers", json_integer(total));
+	set(o, "ContainersRunning", json_integer(running));
+	set(o, "ContainersPaused", json_integer(paused));
+	set(o, "ContainersStopped", json_integer(stopped));
 	set(o, "Images", json_integer((json_int_t)images));
 	set(o, "Driver", json_string("overlay2"));
 	set(o, "DriverStatus", json_pack("[[s,s],[s,s],[s,s],[s,s]]", "Backing Filesystem", backing_fs(root),
@@ -390,7 +393,7 @@ static int get_system_df(struct api_call *c, struct berr *err)
 			return r;
 	}
 	json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o}", "LayersSize", (json_int_t)layers, "Images", images,
-			      "Containers", df_wants(c, "container") ? json_array() : json_null(), "Volumes",
+			      "Containers", df_wants(c, "container") ? api_containers_summaries(c) : json_null(), "Volumes",
 			      df_wants(c, "volume") ? json_array() : json_null(), "BuildCache",
 			      df_wants(c, "build-cache") ? json_array() : json_null());
 	return api_reply_json(c, 200, o);

@@ -1193,10 +1193,12 @@ static int remove_locked_out(struct containers *m, struct ctr *c, bool force, bo
 			listed = true;
 			break;
 		}
+	pthread_mutex_unlock(&m->mu);
+	containers_event(m, c, "destroy", NULL); /* before waiters on "removed" return */
+	pthread_mutex_lock(&m->mu);
 	c->removed = true;
 	pthread_cond_broadcast(&m->cv);
 	pthread_mutex_unlock(&m->mu);
-	containers_event(m, c, "destroy", NULL);
 	if (listed)
 		ctr_unref(m, c);
 	return 0;

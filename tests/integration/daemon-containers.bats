@@ -5,6 +5,7 @@
 # is left behind. Every wait is bounded.
 
 load daemon_helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	daemon_setup
@@ -138,11 +139,35 @@ teardown() {
 
 @test "containers: events create, start, die, destroy with names and exit code" {
 	dk run --rm --label app=x busybox true
-	run curl -sf --max-time 5 --unix-socket "$SOCK" "http://berth/events?since=0&until=$(date +%s)"
+	run curl -sf --max-time 5 --unix-socket "$SOCK" "http://berth/events?since=0&until=$(($(date +%s) + 1))"
 	[ "$status" -eq 0 ]
 	for a in create attach start die destroy; do
-		echo "$output" | jq -e --arg a "$a" 'select(.Type=="container" and .Action==$a and .Actor.Attributes.app=="x")' >/dev/null
+		echo "$output" | jq -s -e --arg a "$a" 'any(.[]; .Type=="container" and .Action==$a and .Actor.Attributes.app=="x")' >/dev/null
 	done
-	echo "$output" | jq -e 'select(.Action=="die") | .Actor.Attributes.exitCode == "0"' >/dev/null
+	echo "$output" | jq -s -e 'any(.[]; .Action=="die" and .Actor.Attributes.exitCode == "0")' >/dev/null
+	no_leftovers
+}
+
+@test "containers: info counts, system df, rmi refuses an image in use" {
+	dk create --name c1 busybox true >/dev/null
+	[ "$(dk info --format '{{.Containers}} {{.ContainersRunning}} {{.ContainersStopped}}')" = "1 0 1" ]
+	run dk system df --format '{{.Type}} {{.TotalCount}}'
+	[[ $output == *"Containers 1"* ]]
+	run dk rmi busybox
+	[ "$status" -ne 0 ]
+	[[ $output == *"is using its referenced image"* ]]
+	dk rm c1 >/dev/null
+	no_leftovers
+}
+
+@test "containers: stdin through attach (-i), wait, kill with a signal" {
+	run dk run --rm -i busybox cat <<<"piped input"
+	[ "$status" -eq 0 ]
+	[ "$output" = "piped input" ]
+	dk run -d --name kk busybox sh -c 'trap "exit 9" USR1; while :; do sleep 0.1; done' >/dev/null
+	sleep 0.3
+	dk kill -s USR1 kk >/dev/null
+	[ "$(dk wait kk)" = 9 ]
+	dk rm kk >/dev/null
 	no_leftovers
 }
