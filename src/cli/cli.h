@@ -226,6 +226,7 @@ int cmd_logs(struct cli *c, const struct cli_args *a);
 int cmd_attach(struct cli *c, const struct cli_args *a);
 int cmd_wait(struct cli *c, const struct cli_args *a);
 int cmd_container_inspect(struct cli *c, const struct cli_args *a);
+int cmd_container_prune(struct cli *c, const struct cli_args *a);
 
 /* Commands */
 int cmd_images(struct cli *c, const struct cli_args *a);

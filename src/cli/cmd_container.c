@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/humanize.h"
 
 static const struct cli_opt *opt_by_short(const struct cli_cmd *cmd, char ch)
 {
@@ -372,4 +373,45 @@ int cmd_container_inspect(struct cli *c, const struct cli_args *a)
 	a2.cmd = &fake;
 	a2.vals = vals;
 	return cmd_inspect(c, &a2);
+}
+
+/* `container prune`: POST /containers/prune after a confirmation. */
+int cmd_container_prune(struct cli *c, const struct cli_args *a)
+{
+	_cleanup_berr_ struct berr err = { 0 };
+	_cleanup_free_ char *target = NULL;
+	struct hclient_resp *resp;
+	json_t *report = NULL, *filters, *e;
+	const char **f;
+	size_t n, i;
+	struct query q;
+	char sz[HUMAN_BUF];
+
+	if (!cli_flag_bool(a, "force") &&
+	    !cli_confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "))
+		return 0;
+	f = cli_flag_list(a, "filter", &n);
+	filters = filters_json(f, n);
+	query_init(&q, "/containers/prune");
+	query_add_filters(&q, filters);
+	json_decref(filters);
+	target = query_finish(&q);
+	struct cli_request req = { .method = "POST", .target = target, .body_fd = -1 };
+	if (cli_call(c, &req, &resp) < 0)
+		return 1;
+	int r = hclient_resp_json(resp, &report, &err);
+	hclient_resp_free(resp);
+	if (r < 0)
+		return cli_fail("berth: reading the daemon's reply: %s", err.msg ? err.msg : "invalid JSON");
+	json_t *deleted = json_object_get(report, "ContainersDeleted");
+	if (json_array_size(deleted)) {
+		fputs("Deleted Containers:\n", stdout);
+		json_array_foreach(deleted, i, e)
+			printf("%s\n", json_string_value(e) ? json_string_value(e) : "");
+		fputc('\n', stdout);
+	}
+	printf("Total reclaimed space: %s\n",
+	       human_size_prec((double)json_integer_value(json_object_get(report, "SpaceReclaimed")), 4, sz));
+	json_decref(report);
+	return 0;
 }

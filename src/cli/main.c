@@ -202,6 +202,12 @@ static const struct cli_opt attach_opts[] = {
 	{ 0 },
 };
 
+static const struct cli_opt container_prune_opts[] = {
+	{ 0, "filter", OPT_FILTER, "filter", "Provide filter values (e.g. \"until=<timestamp>\")", false },
+	{ 'f', "force", OPT_BOOL, NULL, "Do not prompt for confirmation", false },
+	{ 0 },
+};
+
 static const struct cli_opt container_inspect_opts[] = {
 	{ 'f', "format", OPT_STRING, "string", FORMAT_HELP, false },
 	{ 's', "size", OPT_BOOL, NULL, "Display total file sizes", false },
@@ -267,6 +273,8 @@ static const struct cli_cmd commands[] = {
 	{ "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
 	  "Display detailed information on one or more containers", NULL, container_inspect_opts, 1, -1,
 	  cmd_container_inspect },
+	{ "container prune", "[OPTIONS]", "Remove all stopped containers", NULL, container_prune_opts, 0, 0,
+	  cmd_container_prune },
 	{ "images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
 	{ "image ls", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
 	{ "image list", "[OPTIONS] [REPOSITORY[:TAG]]", "List images", IMAGES_ALIASES, images_opts, 0, 1, cmd_images },
@@ -351,7 +359,7 @@ static void print_group_help(const struct group *g, FILE *out)
 		if (strncmp(p, g->name, n) || p[n] != ' ')
 			continue;
 		/* aliases (image list, image remove) are not listed separately */
-		if (!strcmp(p + n + 1, "list") || !strcmp(p + n + 1, "remove"))
+		if (!strcmp(p + n + 1, "list") || !strcmp(p + n + 1, "remove") || !strcmp(p + n + 1, "ps"))
 			continue;
 		fprintf(out, "  %-11s %s\n", p + n + 1, commands[i].short_desc);
 	}
@@ -360,8 +368,10 @@ static void print_group_help(const struct group *g, FILE *out)
 
 static void print_main_help(FILE *out)
 {
-	static const char *const common[] = { "images", "version", "info" };
-	static const char *const others[] = { "events", "history", "import", "inspect", "load", "rmi", "save", "tag" };
+	static const char *const common[] = { "run", "ps", "images", "version", "info" };
+	static const char *const others[] = { "attach", "create", "events", "history", "import", "inspect", "kill",
+					      "load",   "logs",   "restart", "rm",     "rmi",    "save",    "start",
+					      "stop",   "tag",    "wait" };
 
 	fputs("Usage:  berth [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n", out);
 	for (size_t i = 0; i < ARRAY_SIZE(common); i++)
