@@ -284,15 +284,29 @@ int cmd_start(struct cli *c, const struct cli_args *a)
 		}
 		return attach_and_stream(c, a->argv[0], cli_flag_bool(a, "interactive"), true, false);
 	}
-	int r = each(c, a, "POST", "/containers/%s/start%s", "", false);
-	if (r)
-		fprintf(stderr, "Error: failed to start containers: ");
-	if (r) {
-		for (int i = 0; i < a->argc; i++)
-			fprintf(stderr, "%s%s", i ? ", " : "", a->argv[i]);
-		fputc('\n', stderr);
+	_cleanup_free_ char *failed = NULL;
+	size_t flen = 0;
+	FILE *ff = open_memstream(&failed, &flen);
+
+	if (!ff || cli_connect(c) < 0)
+		return 1;
+	for (int i = 0; i < a->argc; i++) {
+		_cleanup_free_ char *target = NULL, *msg = NULL;
+		if (asprintf(&target, "/containers/%s/start", a->argv[i]) < 0)
+			break;
+		if (simple_call(c, "POST", target, &msg, NULL) < 0) {
+			fprintf(stderr, "%s\n", msg ? msg : "start failed");
+			fprintf(ff, "%s%s", ftell(ff) ? ", " : "", a->argv[i]);
+			continue;
+		}
+		printf("%s\n", a->argv[i]);
 	}
-	return r;
+	fclose(ff);
+	if (flen) {
+		fprintf(stderr, "Error: failed to start containers: %s\n", failed);
+		return 1;
+	}
+	return 0;
 }
 
 int cmd_attach(struct cli *c, const struct cli_args *a)
