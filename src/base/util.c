@@ -62,6 +62,27 @@ char **strv_copy(char *const *v)
 	return r;
 }
 
+char *strv_join(char *const *v, const char *sep)
+{
+	size_t len = 1, seplen = strlen(sep);
+	for (size_t i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + seplen;
+	char *out = malloc(len), *p = out;
+	if (!out)
+		return NULL;
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i) {
+			memcpy(p, sep, seplen);
+			p += seplen;
+		}
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+	}
+	*p = '\0';
+	return out;
+}
+
 bool str_startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

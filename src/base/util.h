@@ -22,6 +22,8 @@ int strv_push(char ***v, const char *s);
 int strv_consume(char ***v, char *s);
 bool strv_contains(char *const *v, const char *s);
 char **strv_copy(char *const *v);
+/* The elements joined with sep, malloc'ed ("" for an empty or NULL v). */
+char *strv_join(char *const *v, const char *sep);
 
 /* --- strings --- */
 static inline bool streq(const char *a, const char *b) { return a && b && __builtin_strcmp(a, b) == 0; }

@@ -356,18 +356,8 @@ static json_t *command_of(json_t *config)
 	_cleanup_strv_free_ char **args = NULL;
 	if (ctr_config_args(config, &args) < 0)
 		return json_string("");
-	size_t len = 1;
-	for (size_t i = 0; args[i]; i++)
-		len += strlen(args[i]) + 1;
-	_cleanup_free_ char *s = calloc(1, len);
-	if (!s)
-		return json_string("");
-	for (size_t i = 0; args[i]; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, args[i]);
-	}
-	return json_string(s);
+	_cleanup_free_ char *s = strv_join(args, " ");
+	return json_string(s ? s : "");
 }
 
 static json_t *network_mode(struct ctr *c)

@@ -457,27 +457,18 @@ static int mount_rootfs(struct containers *m, struct ctr *c, struct berr *err)
 	int r = image_store_layer_dirs(m->d->store, c->image_id, &dirs, err);
 	if (r < 0)
 		return r;
-	size_t len = 64;
-	for (size_t i = 0; dirs && dirs[i]; i++)
-		len += strlen(dirs[i]) + 1;
-	len += 3 * strlen(c->dir) + 64;
-	_cleanup_free_ char *opt = malloc(len), *merged = NULL;
-	if (!opt || asprintf(&merged, "%s/merged", c->dir) < 0)
+	_cleanup_free_ char *lower = NULL, *opt = NULL, *merged = NULL;
+	if (dirs && dirs[0]) {
+		lower = strv_join(dirs, ":");
+	} else if (asprintf(&lower, "%s/empty", c->dir) >= 0) {
+		/* An image without layers: overlayfs still wants a lower dir. */
+		mkdir(lower, 0755);
+	} else {
+		lower = NULL;
+	}
+	if (!lower || asprintf(&merged, "%s/merged", c->dir) < 0 ||
+	    asprintf(&opt, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, c->dir, c->dir) < 0)
 		return -ENOMEM;
-	strcpy(opt, "lowerdir=");
-	for (size_t i = 0; dirs && dirs[i]; i++) {
-		if (i)
-			strcat(opt, ":");
-		strcat(opt, dirs[i]);
-	}
-	if (!dirs || !dirs[0]) { /* an image without layers: an empty lower dir */
-		_cleanup_free_ char *empty = NULL;
-		if (asprintf(&empty, "%s/empty", c->dir) < 0)
-			return -ENOMEM;
-		mkdir(empty, 0755);
-		strcat(opt, empty);
-	}
-	snprintf(opt + strlen(opt), len - strlen(opt), ",upperdir=%s/upper,workdir=%s/work", c->dir, c->dir);
 	if (mount("overlay", merged, "overlay", 0, opt) < 0)
 		return berr_set(err, BERR_INTERNAL, errno, "mounting the container's root filesystem");
 	pthread_mutex_lock(&m->mu);
