@@ -3,8 +3,9 @@
 # berth-runtime and show what the container sees: its own hostname, its own
 # PID 1, its user, its capabilities and its cgroup limits. Then start berthd
 # (on a private data root and socket, so nothing of yours is touched),
-# import that root filesystem as an image, load a `docker save` archive, and
-# list and inspect them with the berth CLI. Cleans up after.
+# import that root filesystem as an image, load a `docker save` archive,
+# list and inspect them with the berth CLI, and run containers through the
+# daemon (one in the foreground, one detached: ps, logs, stop, rm). Cleans up.
 set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,4 +87,14 @@ echo "== berth image inspect busybox (Cmd, layers)"
 b image inspect --format '{{json .Config.Cmd}} {{json .RootFS.Layers}}' busybox
 echo "== berth history fixture/whiteouts:1"
 b history fixture/whiteouts:1
+echo "== berth run --rm busybox: a container through the daemon"
+b run --rm busybox sh -c 'echo "hello from $(hostname), PID $$, as $(id -u)"'
+echo "== a detached container, ps, logs, stop, rm"
+b run -d --name demo-ticker busybox sh -c 'trap "exit 0" TERM; i=0; while :; do echo tick $i; i=$((i+1)); sleep 0.3; done'
+sleep 1
+b ps
+b logs --tail 3 demo-ticker
+b stop -t 2 demo-ticker
+b ps -a --format '{{.Names}}: {{.Status}}'
+b rm demo-ticker
 echo "== done; stopping berthd and cleaning up"
