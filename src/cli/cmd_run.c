@@ -550,6 +550,8 @@ int cmd_run(struct cli *c, const struct cli_args *a)
 		goto out;
 	}
 	if (detach) {
+		/* Like docker: the wait was only sent; don't sit draining it. */
+		hclient_resp_abandon(TAKE_PTR(wresp));
 		printf("%s\n", id);
 		r = 0;
 		goto out;

@@ -579,6 +579,17 @@ int hclient_resp_hijack(struct hclient_resp *r, int *ret_fd, char **ret_buf, siz
 	return 0;
 }
 
+void hclient_resp_abandon(struct hclient_resp *r)
+{
+	if (!r)
+		return;
+	if (r->c) {
+		r->c->reusable = false;
+		r->c->cur = NULL;
+	}
+	free(r);
+}
+
 void hclient_resp_free(struct hclient_resp *r)
 {
 	if (!r)

@@ -55,5 +55,8 @@ int hclient_resp_to_error(struct hclient_resp *r, struct berr *err);
 int hclient_resp_hijack(struct hclient_resp *r, int *ret_fd, char **ret_buf, size_t *ret_len);
 /* Finish the response (draining what is left) so the connection can be reused. */
 void hclient_resp_free(struct hclient_resp *r);
+/* Drop a response that will never be read (e.g. the /wait of `run -d`)
+ * without draining it; the connection is not reused. */
+void hclient_resp_abandon(struct hclient_resp *r);
 
 #endif
