@@ -34,6 +34,7 @@ demo: build
 bench: build
 	bench/runtime.sh $(BUILD)
 	bench/daemon.sh $(BUILD)
+	bench/containers.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
