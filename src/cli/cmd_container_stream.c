@@ -68,6 +68,7 @@ int cli_attach(struct cli *c, const char *id, bool out, bool in, bool tty, struc
 	}
 	st->fd = -1;
 	r = hclient_resp_hijack(resp, &st->fd, &st->buf, &st->len);
+	hclient_resp_free(resp); /* spent: only the response object is left */
 	hclient_free(hc);
 	if (r < 0)
 		return r;
