@@ -236,6 +236,9 @@ int cmd_history(struct cli *c, const struct cli_args *a);
 int cmd_tag(struct cli *c, const struct cli_args *a);
 int cmd_rmi(struct cli *c, const struct cli_args *a);
 int cmd_image_prune(struct cli *c, const struct cli_args *a);
+/* cmd_prune.c: POST a /<x>/prune with the --filter values (+ extra) and read its report. */
+int cli_prune_call(struct cli *c, const struct cli_args *a, const char *path, json_t *extra_filters,
+		   json_t **ret_report);
 int cmd_import(struct cli *c, const struct cli_args *a);
 int cmd_save(struct cli *c, const struct cli_args *a);
 int cmd_load(struct cli *c, const struct cli_args *a);

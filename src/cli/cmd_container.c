@@ -392,31 +392,16 @@ int cmd_container_inspect(struct cli *c, const struct cli_args *a)
 /* `container prune`: POST /containers/prune after a confirmation. */
 int cmd_container_prune(struct cli *c, const struct cli_args *a)
 {
-	_cleanup_berr_ struct berr err = { 0 };
-	_cleanup_free_ char *target = NULL;
-	struct hclient_resp *resp;
-	json_t *report = NULL, *filters, *e;
-	const char **f;
-	size_t n, i;
-	struct query q;
+	json_t *report = NULL, *e;
+	size_t i;
 	char sz[HUMAN_BUF];
 
 	if (!cli_flag_bool(a, "force") &&
 	    !cli_confirm("WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] "))
 		return 0;
-	f = cli_flag_list(a, "filter", &n);
-	filters = filters_json(f, n);
-	query_init(&q, "/containers/prune");
-	query_add_filters(&q, filters);
-	json_decref(filters);
-	target = query_finish(&q);
-	struct cli_request req = { .method = "POST", .target = target, .body_fd = -1 };
-	if (cli_call(c, &req, &resp) < 0)
-		return 1;
-	int r = hclient_resp_json(resp, &report, &err);
-	hclient_resp_free(resp);
-	if (r < 0)
-		return cli_fail("berth: reading the daemon's reply: %s", err.msg ? err.msg : "invalid JSON");
+	int r = cli_prune_call(c, a, "/containers/prune", NULL, &report);
+	if (r)
+		return r;
 	json_t *deleted = json_object_get(report, "ContainersDeleted");
 	if (json_array_size(deleted)) {
 		fputs("Deleted Containers:\n", stdout);
