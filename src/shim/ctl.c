@@ -45,7 +45,17 @@ void conn_close(struct shim *s, struct conn *c)
 	watch_close(s, &c->w);
 	buf_free(&c->in);
 	buf_free(&c->out);
-	free(c);
+	c->next = s->dead;
+	s->dead = c;
+}
+
+void conns_reap(struct shim *s)
+{
+	while (s->dead) {
+		struct conn *c = s->dead;
+		s->dead = c->next;
+		free(c);
+	}
 }
 
 void ctl_pause_stdin(struct shim *s, bool paused)

@@ -61,6 +61,7 @@ struct shim {
 	bool finished;      /* exit recorded: log flushed, exit file written */
 	int64_t deadline_ns; /* bound for the current exit phase, 0 = none */
 	struct conn *conns;
+	struct conn *dead; /* closed this epoll round, freed after it (see conn_close) */
 };
 
 /* shim.c */
@@ -84,7 +85,10 @@ void conn_event(struct shim *s, struct conn *c, uint32_t ev);
 /* Re-registers c for what it waits for; false when that closed it. */
 bool conn_update(struct shim *s, struct conn *c);
 int conn_send(struct shim *s, struct conn *c, const void *p, size_t n);
+/* Close c at once; free it only after the current epoll batch, which may
+ * still hold an event pointing at it (conns_reap). */
 void conn_close(struct shim *s, struct conn *c);
+void conns_reap(struct shim *s);
 void conn_reply_json(struct shim *s, struct conn *c, const char *text);
 void ctl_answer_waiters(struct shim *s);
 void ctl_end_streams(struct shim *s);

@@ -335,6 +335,9 @@ static void dispatch(struct shim *s, struct epoll_event *ev)
 	case W_STDIN:
 		return io_stdin_ready(s);
 	case W_CONN:
+		/* Closed earlier in this batch: the event is stale. */
+		if (w->fd < 0)
+			return;
 		return conn_event(s, (struct conn *)w, ev->events);
 	}
 }
@@ -357,6 +360,7 @@ static int loop(struct shim *s)
 			return -errno;
 		for (int i = 0; i < n; i++)
 			dispatch(s, &evs[i]);
+		conns_reap(s);
 	}
 }
 
@@ -364,6 +368,7 @@ static void cleanup(struct shim *s, bool created)
 {
 	while (s->conns)
 		conn_close(s, s->conns);
+	conns_reap(s);
 	if (created) {
 		_cleanup_berr_ struct berr err = { 0 };
 		rt_container_delete(s->o->runtime_root, s->o->id, true, &err);

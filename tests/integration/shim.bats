@@ -180,7 +180,9 @@ teardown() {
 
 @test "shim: a client that stops reading is dropped, the container is not blocked" {
 	start_shim -- sh -c 'sleep 0.5; head -c 4000000 /dev/zero | tr "\0" x; echo; echo end'
-	timeout 30 "$SHIMCTL" --timeout 25 "$SHIM_SOCK" '{"op":"attach","stdout":true}' </dev/null >/dev/null &
+	# shimctl itself (not a `timeout` wrapper) must be the stopped process;
+	# its own --timeout bounds it.
+	"$SHIMCTL" --timeout 25 "$SHIM_SOCK" '{"op":"attach","stdout":true}' </dev/null >/dev/null &
 	local slow=$!
 	echo "$slow" >>"$TEST_DIR/shimpids"
 	sleep 0.2
